@@ -1,0 +1,1 @@
+from . import heads, losses, tta  # noqa: F401

@@ -1,0 +1,40 @@
+"""The install machinery: pins in one place and the mmcv wheel cache key."""
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).parents[2]
+sys.path.insert(0, str(ROOT / 'tools' / 'install'))
+from mmcv_cache_key import cache_key  # noqa: E402
+
+
+def test_cache_key_changes_with_torch_version():
+    a = cache_key('2.1.0', '2.14.1+cu130', cuda_ops=False)
+    b = cache_key('2.1.0', '2.13.0+cpu', cuda_ops=False)
+    assert a != b and '2.14.1+cu130' in a and '2.13.0+cpu' in b
+
+
+def test_cache_key_changes_with_mmcv_version_and_cuda_ops():
+    base = cache_key('2.1.0', '2.14.1', cuda_ops=False)
+    assert cache_key('2.2.0', '2.14.1', cuda_ops=False) != base
+    assert cache_key('2.1.0', '2.14.1', cuda_ops=True) != base
+
+
+def test_cache_key_command_names_the_installed_torch():
+    import torch
+    out = subprocess.run(
+        [sys.executable, str(ROOT / 'tools/install/mmcv_cache_key.py'),
+         '2.1.0'], check=True, capture_output=True, text=True).stdout
+    assert f'torch-{torch.__version__}_' in out
+
+
+def test_installed_stack_matches_the_pins():
+    for line in (ROOT / 'requirements/constraints.txt').read_text().splitlines():
+        line = line.split('#')[0].strip()
+        if line:
+            req = Requirement(line)
+            assert version(req.name) in req.specifier, req
+    import mmcv.ops  # noqa: F401  (the compiled ops are there)

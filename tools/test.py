@@ -1,0 +1,90 @@
+"""Test (and evaluate) a pose model: MMPose's ``tools/test.py`` plus ``--tta``.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out METRICS.json]
+        [--dump PRED.pkl] [--tta] [--cfg-options k=v ...] [--launcher ...]
+
+``--tta`` wraps the model in the config's ``tta_model`` and tests with its
+``tta_pipeline`` (multi-scale and flip aggregation), as MMDetection does.
+"""
+import argparse
+import os
+
+import mmengine
+from mmengine.config import Config, DictAction
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from higherhrnet_plugin.engine import prepare_distributed, resolve_work_dir
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a pose model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where evaluation results go')
+    parser.add_argument('--out', help='file to save the metrics to')
+    parser.add_argument('--dump', help='pickle file to dump predictions to')
+    parser.add_argument('--tta', action='store_true',
+                        help='test with the config\'s tta_model/tta_pipeline')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        default={}, help='override config settings, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def merge_args(cfg, args):
+    """Merge command-line arguments into the config."""
+    cfg.load_from = args.checkpoint
+    resolve_work_dir(cfg, args.work_dir, args.config)
+    if args.dump is not None:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            raise SystemExit(f'--dump: {args.dump!r} must end in .pkl')
+        dump = dict(type='DumpResults', out_file_path=args.dump)
+        evaluators = cfg.test_evaluator
+        if not isinstance(evaluators, (list, tuple)):
+            evaluators = [evaluators]
+        cfg.test_evaluator = [*evaluators, dump]
+    if args.tta:
+        for key in ('tta_model', 'tta_pipeline'):
+            if key not in cfg:
+                raise SystemExit(f'--tta: the config {args.config} has no '
+                                 f'`{key}`')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.model = dict(**cfg.tta_model, module=cfg.model)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    prepare_distributed(cfg, args.launcher)
+    return cfg
+
+
+class SaveMetricsHook(Hook):
+    """Writes the test metrics to a file once they exist."""
+
+    def __init__(self, out_file):
+        self.out_file = out_file
+
+    def after_test_epoch(self, runner, metrics=None):
+        if metrics is not None:
+            mmengine.dump(metrics, self.out_file)
+
+
+def main():
+    args = parse_args()
+    for name, path in (('config', args.config),
+                       ('checkpoint', args.checkpoint)):
+        if not os.path.isfile(path):
+            raise SystemExit(f'{name}: no such file {path!r}')
+    cfg = merge_args(Config.fromfile(args.config), args)
+    runner = Runner.from_cfg(cfg)
+    if args.out:
+        runner.register_hook(SaveMetricsHook(args.out), 'LOWEST')
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()

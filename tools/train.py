@@ -1,0 +1,72 @@
+"""Train a pose model: MMPose's ``tools/train.py`` options, CPU DDP included.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--no-validate] [--auto-scale-lr] [--cfg-options k=v ...]
+        [--launcher {none,pytorch,slurm,mpi}]
+"""
+import argparse
+import os
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from higherhrnet_plugin.engine import prepare_distributed, resolve_work_dir
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a pose model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint, or with no value from the latest '
+        'checkpoint in the work directory')
+    parser.add_argument('--amp', action='store_true',
+                        help='enable automatic-mixed-precision training')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='do not evaluate checkpoints during training')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the learning rate by the actual batch size')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def merge_args(cfg, args):
+    """Merge command-line arguments into the config."""
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    resolve_work_dir(cfg, args.work_dir, args.config)
+    if args.amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        if not os.path.isfile(args.resume):
+            raise SystemExit(f'--resume: no checkpoint file {args.resume!r}')
+        cfg.resume, cfg.load_from = True, args.resume
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr.enable = True
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    prepare_distributed(cfg, args.launcher)
+    return cfg
+
+
+def main():
+    args = parse_args()
+    if not os.path.isfile(args.config):
+        raise SystemExit(f'config: no such file {args.config!r}')
+    cfg = merge_args(Config.fromfile(args.config), args)
+    Runner.from_cfg(cfg).train()
+
+
+if __name__ == '__main__':
+    main()
