@@ -1,0 +1,595 @@
+"""Seeded generator of a small synthetic COCO-format person keypoint dataset.
+
+People are articulated 17-joint stick-and-blob figures on the COCO skeleton
+(filled limbs, a torso polygon and a head circle, each part in its own
+colour) drawn over textured, cluttered backgrounds.  Every image holds 1-6
+people from about 24 px to 300 px tall; people may overlap or be cut by the
+image border, and some images hold a *crowd* region (a cluster of tiny
+figures) annotated with ``iscrowd=1`` and an uncompressed RLE mask.
+
+Keypoint visibility follows COCO: ``v=2`` labelled and visible, ``v=1``
+labelled but occluded (by another person, an occluding object, self
+occlusion or a turned head), ``v=0`` not labelled (outside the image, with
+coordinates 0).  ``bbox``, ``segmentation`` (polygons) and ``area`` are
+computed from the visible pixels of the drawn figure.
+
+Output layout (loadable by MMPose's ``CocoDataset`` with
+``data_root=out_dir``)::
+
+    out_dir/images/train/000001.jpg ...
+    out_dir/images/val/000401.jpg ...
+    out_dir/annotations/person_keypoints_train.json
+    out_dir/annotations/person_keypoints_val.json
+
+The same arguments always give byte-identical files.
+"""
+import json
+import math
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+KEYPOINT_NAMES = [
+    'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
+    'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
+    'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
+    'right_knee', 'left_ankle', 'right_ankle'
+]
+# 1-based, exactly as in COCO's person_keypoints_*.json
+SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12],
+            [7, 13], [6, 7], [6, 8], [7, 9], [8, 10], [9, 11], [2, 3],
+            [1, 2], [1, 3], [2, 4], [3, 5], [4, 6], [5, 7]]
+PERSON_CATEGORY = {
+    'supercategory': 'person',
+    'id': 1,
+    'name': 'person',
+    'keypoints': KEYPOINT_NAMES,
+    'skeleton': SKELETON,
+}
+
+# body parts (used for drawing order, label map and joint ownership)
+HEAD, TORSO, L_UARM, L_FARM, R_UARM, R_FARM, L_THIGH, L_SHIN, R_THIGH, \
+    R_SHIN = range(10)
+# which parts a joint belongs to (joint is visible if one of them is on top)
+JOINT_PARTS = [
+    (HEAD, ), (HEAD, ), (HEAD, ), (HEAD, ), (HEAD, ),
+    (TORSO, L_UARM), (TORSO, R_UARM), (L_UARM, L_FARM), (R_UARM, R_FARM),
+    (L_FARM, ), (R_FARM, ), (TORSO, L_THIGH), (TORSO, R_THIGH),
+    (L_THIGH, L_SHIN), (R_THIGH, R_SHIN), (L_SHIN, ), (R_SHIN, )
+]
+CROWD_LABEL = 1  # label-map person id of crowd figures; people start at 2
+JPEG_QUALITY = 90
+_SHIFT = 4  # sub-pixel bits for cv2 drawing
+_SCALE = 1 << _SHIFT
+
+
+def _rand_color(rng: np.random.Generator, lo: int = 0,
+                hi: int = 256) -> Tuple[int, int, int]:
+    c = rng.integers(lo, hi, size=3)
+    return int(c[0]), int(c[1]), int(c[2])
+
+
+# --------------------------------------------------------------------------
+# background
+# --------------------------------------------------------------------------
+def _make_background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+    # linear gradient between two colours in a random direction
+    c0 = rng.uniform(0, 255, size=3)
+    c1 = rng.uniform(0, 255, size=3)
+    ang = rng.uniform(0, 2 * math.pi)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    t = (xx * math.cos(ang) + yy * math.sin(ang))
+    t = (t - t.min()) / max(float(t.max() - t.min()), 1.0)
+    img = (c0[None, None, :] * (1 - t[..., None]) +
+           c1[None, None, :] * t[..., None])
+    # low-frequency blotchy texture
+    gh, gw = max(2, h // 32), max(2, w // 32)
+    blot = rng.normal(0, 25, size=(gh, gw, 3)).astype(np.float32)
+    img += cv2.resize(blot, (w, h), interpolation=cv2.INTER_CUBIC)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+
+    # clutter: rectangles, circles, ellipses, lines, polygons
+    n_shapes = int(rng.integers(6, 20))
+    for _ in range(n_shapes):
+        kind = int(rng.integers(0, 5))
+        color = _rand_color(rng)
+        filled = rng.random() < 0.6
+        thick = -1 if filled else int(rng.integers(1, 6))
+        cx, cy = int(rng.integers(0, w)), int(rng.integers(0, h))
+        size = int(rng.integers(5, max(6, min(w, h) // 3)))
+        if kind == 0:
+            x2 = cx + int(rng.integers(-size, size + 1))
+            y2 = cy + int(rng.integers(-size, size + 1))
+            cv2.rectangle(img, (cx, cy), (x2, y2), color, thick)
+        elif kind == 1:
+            cv2.circle(img, (cx, cy), size // 2 + 1, color, thick,
+                       cv2.LINE_AA)
+        elif kind == 2:
+            axes = (size // 2 + 1, int(rng.integers(1, size // 2 + 2)))
+            cv2.ellipse(img, (cx, cy), axes, float(rng.uniform(0, 180)), 0,
+                        360, color, thick, cv2.LINE_AA)
+        elif kind == 3:
+            x2 = cx + int(rng.integers(-2 * size, 2 * size + 1))
+            y2 = cy + int(rng.integers(-2 * size, 2 * size + 1))
+            cv2.line(img, (cx, cy), (x2, y2), color,
+                     int(rng.integers(1, 8)), cv2.LINE_AA)
+        else:
+            n = int(rng.integers(3, 7))
+            pts = np.stack([
+                cx + rng.integers(-size, size + 1, size=n),
+                cy + rng.integers(-size, size + 1, size=n)
+            ], axis=1).astype(np.int32)
+            cv2.fillPoly(img, [pts], color, cv2.LINE_AA)
+    # fine noise texture
+    noise = rng.normal(0, 6, size=img.shape).astype(np.float32)
+    img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    return img
+
+
+# --------------------------------------------------------------------------
+# figures
+# --------------------------------------------------------------------------
+def _unit(a: float) -> np.ndarray:
+    return np.array([math.cos(a), math.sin(a)])
+
+
+def _sample_pose(rng: np.random.Generator, root: np.ndarray,
+                 height: float) -> Dict:
+    """Sample an articulated figure.
+
+    Returns a dict with ``kpts`` (17x2, image coords), ``far_side``
+    ('left' / 'right'), ``back_view`` and drawing sizes.
+    """
+    H = height
+    # body orientation: mostly upright with a small lean, rarely lying
+    if rng.random() < 0.05:
+        lean = rng.uniform(-math.pi / 2, math.pi / 2)
+    else:
+        lean = float(np.clip(rng.normal(0, math.radians(8)), -0.4, 0.4))
+    up = np.array([math.sin(lean), -math.cos(lean)])  # image coords, y down
+    right = np.array([math.cos(lean), math.sin(lean)])
+    down = -up
+    # view: yaw (front .. side), 15% seen from the back
+    yaw = rng.uniform(-math.radians(85), math.radians(85))
+    wfac = max(math.cos(yaw), 0.15)
+    f = -1.0 if rng.random() < 0.15 else 1.0  # +1: facing camera
+    back_view = f < 0
+
+    # limb proportions (fractions of height) with per-person jitter
+    j = lambda v: v * rng.uniform(0.9, 1.1)  # noqa: E731
+    torso = j(0.30)
+    neck = j(0.04)
+    r_head = j(0.065)
+    half_sh = j(0.115)
+    half_hip = j(0.085)
+    uarm, farm = j(0.17), j(0.15)
+    thigh, shin = j(0.245), j(0.24)
+
+    hip_c = root
+    neck_p = hip_c + up * torso * H
+    head_c = neck_p + up * (neck + r_head) * H
+    kp = np.zeros((17, 2))
+    # person's left side lies towards image-right when facing the camera
+    l_dir = right * f * wfac
+    kp[5] = neck_p + l_dir * half_sh * H
+    kp[6] = neck_p - l_dir * half_sh * H
+    kp[11] = hip_c + l_dir * half_hip * H
+    kp[12] = hip_c - l_dir * half_hip * H
+
+    # head keypoints: face turned by yaw
+    s_yaw = math.sin(yaw)
+    rh = r_head * H
+    kp[0] = head_c + right * s_yaw * 0.7 * rh - up * 0.15 * rh
+    eye_c = head_c + right * s_yaw * 0.55 * rh + up * 0.2 * rh
+    kp[1] = eye_c + right * f * wfac * 0.35 * rh
+    kp[2] = eye_c - right * f * wfac * 0.35 * rh
+    ear_c = head_c - right * s_yaw * 0.25 * rh + up * 0.05 * rh
+    kp[3] = ear_c + right * f * wfac * 0.95 * rh
+    kp[4] = ear_c - right * f * wfac * 0.95 * rh
+
+    def limb(start, side_sign, a1, a2, l1, l2):
+        # a1: angle of the upper segment away from "down", outwards
+        d1 = down * math.cos(a1) + right * side_sign * math.sin(a1)
+        p1 = start + d1 * l1 * H
+        perp = np.array([-d1[1], d1[0]])
+        d2 = d1 * math.cos(a2) + perp * math.sin(a2)
+        p2 = p1 + d2 * l2 * H
+        return p1, p2
+
+    for side, (sh, el, wr, hp, kn, an) in (
+            (1.0, (5, 7, 9, 11, 13, 15)), (-1.0, (6, 8, 10, 12, 14, 16))):
+        sgn = side * f  # image-x direction of this body side
+        a_up = math.radians(rng.uniform(-40, 165))
+        a_fore = math.radians(rng.uniform(-10, 150)) * rng.choice([-1, 1])
+        kp[el], kp[wr] = limb(kp[sh], sgn, a_up, a_fore, uarm, farm)
+        if rng.random() < 0.1:  # kick / sitting
+            a_th = math.radians(rng.uniform(40, 100))
+        else:
+            a_th = math.radians(rng.uniform(-20, 40))
+        a_kn = math.radians(rng.uniform(0, 110)) * rng.choice([-1, 1])
+        kp[kn], kp[an] = limb(kp[hp], sgn, a_th, a_kn, thigh, shin)
+
+    # the side turned away from the camera is drawn first (further away)
+    far_side = 'left' if s_yaw * f > 0 else 'right'
+    return dict(
+        kpts=kp,
+        neck=neck_p,
+        head_c=head_c,
+        r_head=rh,
+        yaw=yaw,
+        back_view=back_view,
+        far_side=far_side,
+        height=H)
+
+
+def _person_colors(rng: np.random.Generator) -> Dict[int, Tuple]:
+    skin = _rand_color(rng, 40, 255)
+    shirt = _rand_color(rng)
+    pants = _rand_color(rng)
+
+    def vary(c, amt=50):
+        d = rng.integers(-amt, amt + 1, size=3)
+        return tuple(int(np.clip(c[i] + d[i], 0, 255)) for i in range(3))
+
+    sleeve = vary(shirt)
+    fore = vary(skin, 30) if rng.random() < 0.5 else vary(sleeve, 40)
+    shin = vary(pants, 60)
+    return {
+        HEAD: skin,
+        TORSO: shirt,
+        L_UARM: sleeve,
+        R_UARM: sleeve,
+        L_FARM: fore,
+        R_FARM: fore,
+        L_THIGH: pants,
+        R_THIGH: pants,
+        L_SHIN: shin,
+        R_SHIN: shin,
+    }
+
+
+def _fp(p: np.ndarray) -> Tuple[int, int]:
+    """Fixed-point (shifted) integer point for cv2."""
+    return (int(round(float(p[0]) * _SCALE)), int(round(float(p[1]) * _SCALE)))
+
+
+def _draw_figure(img: np.ndarray, label: np.ndarray, pose: Dict,
+                 colors: Dict[int, Tuple], pid: int) -> None:
+    kp = pose['kpts']
+    H = pose['height']
+
+    def lab(part):
+        return int(pid * 16 + part)
+
+    def seg(part, a, b, thick_frac):
+        t = max(1, int(round(thick_frac * H)))
+        cv2.line(img, _fp(kp[a]), _fp(kp[b]), colors[part], t, cv2.LINE_AA,
+                 _SHIFT)
+        cv2.line(label, _fp(kp[a]), _fp(kp[b]), lab(part), t, cv2.LINE_8,
+                 _SHIFT)
+
+    def arm(left):
+        if left:
+            seg(L_UARM, 5, 7, 0.055)
+            seg(L_FARM, 7, 9, 0.045)
+        else:
+            seg(R_UARM, 6, 8, 0.055)
+            seg(R_FARM, 8, 10, 0.045)
+
+    def leg(left):
+        if left:
+            seg(L_THIGH, 11, 13, 0.08)
+            seg(L_SHIN, 13, 15, 0.06)
+        else:
+            seg(R_THIGH, 12, 14, 0.08)
+            seg(R_SHIN, 14, 16, 0.06)
+
+    def torso():
+        pad = 0.03 * H
+        c = kp[[5, 6, 12, 11]].mean(axis=0)
+        poly = []
+        for i in (5, 6, 12, 11):
+            v = kp[i] - c
+            n = np.linalg.norm(v)
+            poly.append(kp[i] + (v / n * pad if n > 1e-6 else 0))
+        pts = np.array([_fp(p) for p in poly], dtype=np.int32)
+        cv2.fillPoly(img, [pts], colors[TORSO], cv2.LINE_AA, _SHIFT)
+        cv2.fillPoly(label, [pts], lab(TORSO), cv2.LINE_8, _SHIFT)
+        # neck
+        t = max(1, int(round(0.05 * H)))
+        cv2.line(img, _fp(pose['neck']), _fp(pose['head_c']), colors[HEAD],
+                 t, cv2.LINE_AA, _SHIFT)
+        cv2.line(label, _fp(pose['neck']), _fp(pose['head_c']), lab(HEAD), t,
+                 cv2.LINE_8, _SHIFT)
+
+    def head():
+        r = max(1, int(round(pose['r_head'] * _SCALE)))
+        cv2.circle(img, _fp(pose['head_c']), r, colors[HEAD], -1,
+                   cv2.LINE_AA, _SHIFT)
+        cv2.circle(label, _fp(pose['head_c']), r, lab(HEAD), -1, cv2.LINE_8,
+                   _SHIFT)
+        if H >= 40 and not pose['back_view']:  # dark dots for eyes
+            er = max(1, int(round(0.12 * pose['r_head'] * _SCALE)))
+            for i in (1, 2):
+                cv2.circle(img, _fp(kp[i]), er, (20, 20, 20), -1,
+                           cv2.LINE_AA, _SHIFT)
+
+    far_left = pose['far_side'] == 'left'
+    arm(far_left)
+    leg(far_left)
+    leg(not far_left)
+    torso()
+    head()
+    arm(not far_left)
+
+
+# --------------------------------------------------------------------------
+# annotation helpers
+# --------------------------------------------------------------------------
+def _rle_uncompressed(mask: np.ndarray) -> Dict:
+    """COCO uncompressed RLE (column-major, starting with zeros)."""
+    h, w = mask.shape
+    flat = mask.astype(np.uint8).flatten(order='F')
+    change = np.flatnonzero(np.diff(flat)) + 1
+    bounds = np.concatenate([[0], change, [flat.size]])
+    counts = np.diff(bounds).tolist()
+    if flat.size and flat[0] == 1:
+        counts = [0] + counts
+    return {'counts': [int(c) for c in counts], 'size': [int(h), int(w)]}
+
+
+def _mask_bbox(mask: np.ndarray) -> List[float]:
+    ys, xs = np.nonzero(mask)
+    x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+    return [float(x0), float(y0), float(x1 - x0 + 1), float(y1 - y0 + 1)]
+
+
+def _mask_polygons(mask: np.ndarray) -> List[List[float]]:
+    contours, _ = cv2.findContours(
+        mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    polys = []
+    for c in contours:
+        if len(c) >= 3:
+            polys.append([float(v) for v in c.reshape(-1)])
+    if not polys:  # degenerate (lines / dots): use the bbox outline
+        x, y, w, h = _mask_bbox(mask)
+        polys = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+    return polys
+
+
+def _joint_visible(label: np.ndarray, pt: np.ndarray, pid: int,
+                   parts: Sequence[int]) -> bool:
+    h, w = label.shape
+    x, y = int(round(float(pt[0]))), int(round(float(pt[1])))
+    x0, x1 = max(0, x - 1), min(w, x + 2)
+    y0, y1 = max(0, y - 1), min(h, y + 2)
+    patch = label[y0:y1, x0:x1]
+    if patch.size == 0:
+        return False
+    ok = (patch // 16 == pid) & np.isin(patch % 16, parts)
+    return bool(ok.any())
+
+
+def _round(v: float) -> float:
+    return float(round(float(v), 2))
+
+
+# --------------------------------------------------------------------------
+# image
+# --------------------------------------------------------------------------
+def _make_image(rng: np.random.Generator, w: int, h: int, with_crowd: bool,
+                min_height: float, max_height: float):
+    img = _make_background(rng, w, h)
+    label = np.zeros((h, w), dtype=np.int32)
+
+    # crowd region: cluster of tiny figures drawn behind the people
+    if with_crowd:
+        cw = rng.uniform(0.2, 0.45) * w
+        ch = rng.uniform(0.1, 0.22) * h
+        cx0 = rng.uniform(0, w - cw)
+        cy0 = rng.uniform(0, h - ch)
+        n_small = int(rng.integers(8, 20))
+        for _ in range(n_small):
+            hh = rng.uniform(10, 20)
+            root = np.array([
+                rng.uniform(cx0, cx0 + cw),
+                rng.uniform(cy0 + 0.45 * hh, cy0 + ch)
+            ])
+            pose = _sample_pose(rng, root, hh)
+            _draw_figure(img, label, pose, _person_colors(rng), CROWD_LABEL)
+
+    # people
+    n_people = int(rng.integers(1, 7))
+    poses = []
+    for _ in range(n_people):
+        height = math.exp(
+            rng.uniform(math.log(min_height), math.log(max_height)))
+        # root = hip centre; keep the figure roughly on the image with
+        # occasional truncation by the border
+        root = np.array([
+            rng.uniform(-0.05 * w, 1.05 * w),
+            rng.uniform(0.3 * height - 0.05 * h,
+                        max(0.3 * height, h - 0.3 * height) + 0.05 * h)
+        ])
+        poses.append(_sample_pose(rng, root, height))
+    pids = list(range(2, 2 + n_people))
+    for pid, pose in zip(pids, poses):
+        _draw_figure(img, label, pose, _person_colors(rng), pid)
+
+    # occluding objects in front of people
+    for _ in range(int(rng.integers(0, 3))):
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        sw, sh = rng.uniform(8, 0.25 * w), rng.uniform(8, 0.25 * h)
+        color = _rand_color(rng)
+        if rng.random() < 0.5:
+            p1 = (int(cx - sw / 2), int(cy - sh / 2))
+            p2 = (int(cx + sw / 2), int(cy + sh / 2))
+            cv2.rectangle(img, p1, p2, color, -1)
+            cv2.rectangle(label, p1, p2, 0, -1)
+        else:
+            ax = (int(sw / 2) + 1, int(sh / 2) + 1)
+            ang = float(rng.uniform(0, 180))
+            cv2.ellipse(img, (int(cx), int(cy)), ax, ang, 0, 360, color, -1,
+                        cv2.LINE_AA)
+            cv2.ellipse(label, (int(cx), int(cy)), ax, ang, 0, 360, 0, -1)
+
+    # mild sensor noise / blur
+    img = cv2.GaussianBlur(img, (3, 3), 0.6)
+    noise = rng.normal(0, 3, size=img.shape).astype(np.float32)
+    img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+    anns = []
+    if with_crowd:
+        cmask = (label // 16) == CROWD_LABEL
+        if cmask.any():
+            k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+            closed = cv2.morphologyEx(cmask.astype(np.uint8),
+                                      cv2.MORPH_CLOSE, k)
+            # keep only pixels not covered by a person/occluder afterwards
+            closed = closed.astype(bool) & ((label // 16 == CROWD_LABEL) |
+                                            (label == 0))
+            # exclude occluders drawn on top: only what the crowd itself hit
+            # plus the small gaps closed between its figures
+            if closed.sum() > 0:
+                anns.append(
+                    dict(
+                        iscrowd=1,
+                        keypoints=[0] * 51,
+                        num_keypoints=0,
+                        bbox=_mask_bbox(closed),
+                        area=float(closed.sum()),
+                        segmentation=_rle_uncompressed(closed)))
+
+    for pid, pose in zip(pids, poses):
+        pmask = (label // 16) == pid
+        if int(pmask.sum()) < 20:  # (almost) fully hidden: not annotated
+            continue
+        kps = []
+        n_vis = 0
+        side = abs(pose['yaw']) > math.radians(50)
+        for k in range(17):
+            x, y = pose['kpts'][k]
+            if not (0 <= x < w and 0 <= y < h):
+                kps += [0, 0, 0]
+                continue
+            v = 2 if _joint_visible(label, pose['kpts'][k], pid,
+                                    JOINT_PARTS[k]) else 1
+            if pose['back_view'] and k in (0, 1, 2):
+                v = 1  # face turned away
+            if side and k in (1, 2, 3, 4):
+                # the far eye / ear is hidden behind the head
+                far = 'left' if k in (1, 3) else 'right'
+                if far == pose['far_side']:
+                    v = 1
+            kps += [_round(x), _round(y), v]
+            n_vis += 1
+        anns.append(
+            dict(
+                iscrowd=0,
+                keypoints=kps,
+                num_keypoints=n_vis,
+                bbox=_mask_bbox(pmask),
+                area=float(pmask.sum()),
+                segmentation=_mask_polygons(pmask)))
+    return img, anns
+
+
+def make_synthetic_coco(out_dir: str,
+                        num_train: int = 400,
+                        num_val: int = 50,
+                        seed: int = 0,
+                        image_size: Tuple[int, int] = (320, 320),
+                        crowd_prob: float = 0.3,
+                        min_height: float = 24.,
+                        max_height: float = 300.,
+                        jpeg_quality: int = JPEG_QUALITY) -> Dict[str, str]:
+    """Generate the dataset under ``out_dir``.
+
+    Args:
+        out_dir: output root (``images/{train,val}`` and ``annotations``).
+        num_train / num_val: number of images per split.
+        seed: random seed; the same arguments give byte-identical files.
+        image_size: (width, height).
+        crowd_prob: probability that an image holds a crowd region (every
+            fourth image holds one regardless, so small sets have some).
+        min_height / max_height: range of person heights (px).
+
+    Returns:
+        dict mapping split name to its annotation file path.
+    """
+    w, h = int(image_size[0]), int(image_size[1])
+    ann_dir = osp.join(out_dir, 'annotations')
+    os.makedirs(ann_dir, exist_ok=True)
+    outputs = {}
+    img_id = 0
+    for split_idx, (split, num) in enumerate((('train', num_train),
+                                               ('val', num_val))):
+        img_dir = osp.join(out_dir, 'images', split)
+        os.makedirs(img_dir, exist_ok=True)
+        images, annotations = [], []
+        ann_id = 0
+        for i in range(int(num)):
+            img_id += 1
+            rng = np.random.default_rng([int(seed), split_idx, i])
+            with_crowd = (i % 4 == 1) or bool(rng.random() < crowd_prob)
+            img, anns = _make_image(rng, w, h, with_crowd, min_height,
+                                    max_height)
+            fname = f'{img_id:06d}.jpg'
+            ok, buf = cv2.imencode(
+                '.jpg', img, [int(cv2.IMWRITE_JPEG_QUALITY), jpeg_quality])
+            assert ok
+            with open(osp.join(img_dir, fname), 'wb') as fh:
+                fh.write(buf.tobytes())
+            images.append(
+                dict(id=img_id, file_name=fname, width=w, height=h))
+            for ann in anns:
+                ann_id += 1
+                ann.update(id=ann_id, image_id=img_id, category_id=1)
+                annotations.append(ann)
+        coco = dict(
+            info=dict(
+                description='Synthetic COCO-style person keypoints',
+                version='1.0',
+                year=2024,
+                seed=int(seed)),
+            licenses=[],
+            images=images,
+            annotations=annotations,
+            categories=[PERSON_CATEGORY])
+        ann_file = osp.join(ann_dir, f'person_keypoints_{split}.json')
+        with open(ann_file, 'w') as fh:
+            json.dump(coco, fh, sort_keys=True, separators=(',', ':'))
+            fh.write('\n')
+        outputs[split] = ann_file
+    return outputs
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    import argparse
+    import time
+    parser = argparse.ArgumentParser(
+        description='Generate a synthetic COCO-format person keypoint set')
+    parser.add_argument('out_dir')
+    parser.add_argument('--num-train', type=int, default=400)
+    parser.add_argument('--num-val', type=int, default=50)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--image-size', type=int, nargs=2, default=[320, 320],
+        metavar=('W', 'H'))
+    args = parser.parse_args(argv)
+    t0 = time.time()
+    out = make_synthetic_coco(
+        args.out_dir,
+        num_train=args.num_train,
+        num_val=args.num_val,
+        seed=args.seed,
+        image_size=tuple(args.image_size))
+    print(f'wrote {args.num_train}+{args.num_val} images to {args.out_dir} '
+          f'in {time.time() - t0:.1f}s: {out}')
+
+
+if __name__ == '__main__':
+    main()

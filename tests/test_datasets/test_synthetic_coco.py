@@ -1,0 +1,185 @@
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+
+from higherhrnet_plugin.datasets.synthetic_coco import (KEYPOINT_NAMES,
+                                                         SKELETON,
+                                                         make_synthetic_coco)
+
+N_TRAIN, N_VAL = 8, 3
+
+
+def _files(root):
+    out = {}
+    for d, _, fs in os.walk(root):
+        for f in fs:
+            p = osp.join(d, f)
+            with open(p, 'rb') as fh:
+                out[osp.relpath(p, root)] = fh.read()
+    return out
+
+
+@pytest.fixture(scope='module')
+def data_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('syn_a'))
+    make_synthetic_coco(root, num_train=N_TRAIN, num_val=N_VAL, seed=0)
+    return root
+
+
+@pytest.fixture(scope='module')
+def train_json(data_root):
+    with open(osp.join(data_root,
+                       'annotations/person_keypoints_train.json')) as fh:
+        return json.load(fh)
+
+
+def test_layout_and_determinism(data_root, tmp_path):
+    a = _files(data_root)
+    assert len([k for k in a if k.startswith('images/train/')]) == N_TRAIN
+    assert len([k for k in a if k.startswith('images/val/')]) == N_VAL
+    assert 'annotations/person_keypoints_train.json' in a
+    assert 'annotations/person_keypoints_val.json' in a
+    same = str(tmp_path / 'same')
+    make_synthetic_coco(same, num_train=N_TRAIN, num_val=N_VAL, seed=0)
+    assert _files(same) == a
+    other = _files_seed(tmp_path, 1)
+    assert set(other) == set(a)
+    for k in a:
+        assert other[k] != a[k], k
+
+
+def _files_seed(tmp_path, seed):
+    d = str(tmp_path / f'seed{seed}')
+    make_synthetic_coco(d, num_train=N_TRAIN, num_val=N_VAL, seed=seed)
+    return _files(d)
+
+
+def test_category(train_json):
+    cats = train_json['categories']
+    assert len(cats) == 1
+    cat = cats[0]
+    assert cat['id'] == 1 and cat['name'] == 'person'
+    assert cat['keypoints'] == KEYPOINT_NAMES and len(KEYPOINT_NAMES) == 17
+    assert cat['skeleton'] == SKELETON and len(SKELETON) == 19
+    assert cat['keypoints'][:3] == ['nose', 'left_eye', 'right_eye']
+    assert cat['keypoints'][-1] == 'right_ankle'
+
+
+def test_annotations_consistent(train_json):
+    images = {im['id']: im for im in train_json['images']}
+    anns = train_json['annotations']
+    assert len({a['id'] for a in anns}) == len(anns)
+    n_occluded = n_outside = 0
+    for a in anns:
+        im = images[a['image_id']]
+        assert a['category_id'] == 1
+        assert a['iscrowd'] in (0, 1)
+        kpts = np.array(a['keypoints'], dtype=float).reshape(17, 3)
+        v = kpts[:, 2]
+        assert set(np.unique(v)) <= {0, 1, 2}
+        assert np.all(kpts[v == 0, :2] == 0)
+        assert a['num_keypoints'] == int((v > 0).sum())
+        labelled = kpts[v > 0]
+        assert np.all(labelled[:, 0] >= 0) and np.all(
+            labelled[:, 0] < im['width'])
+        assert np.all(labelled[:, 1] >= 0) and np.all(
+            labelled[:, 1] < im['height'])
+        x, y, w, h = a['bbox']
+        assert w > 0 and h > 0
+        assert x >= 0 and y >= 0
+        assert x + w <= im['width'] and y + h <= im['height']
+        assert 0 < a['area'] <= w * h
+        if a['iscrowd']:
+            assert a['num_keypoints'] == 0
+            seg = a['segmentation']
+            assert seg['size'] == [im['height'], im['width']]
+            counts = np.array(seg['counts'])
+            assert counts.sum() == im['height'] * im['width']
+            assert counts[1::2].sum() == a['area']
+        else:
+            assert isinstance(a['segmentation'], list)
+            assert all(
+                len(p) >= 6 and len(p) % 2 == 0 for p in a['segmentation'])
+            n_occluded += int((v == 1).sum())
+            n_outside += int((v == 0).sum())
+    assert n_occluded > 0 and n_outside > 0
+
+
+def test_crowd_and_heights(train_json):
+    anns = train_json['annotations']
+    crowd_imgs = {a['image_id'] for a in anns if a['iscrowd']}
+    assert len(crowd_imgs) >= 1
+    persons = [a for a in anns if not a['iscrowd']]
+    counts = np.bincount([a['image_id'] for a in persons])
+    assert counts.max() >= 2  # several people per image
+    heights = [a['bbox'][3] for a in persons]
+    assert min(heights) < 50
+    assert max(heights) > 150
+
+
+def test_xtcocotools_masks(data_root):
+    from xtcocotools.coco import COCO
+
+    # xtcocotools' compiled mask.decode/area are broken under numpy 2
+    # (np.NPY_OWNDATA), so masks are decoded with pycocotools (or cv2).
+    try:
+        from pycocotools import mask as mask_utils
+    except ImportError:  # pragma: no cover
+        mask_utils = None
+    coco = COCO(osp.join(data_root, 'annotations/person_keypoints_train.json'))
+    assert len(coco.getImgIds()) == N_TRAIN
+    assert coco.getCatIds() == [1]
+    for ann in coco.loadAnns(coco.getAnnIds()):
+        img = coco.imgs[ann['image_id']]
+        h, w = img['height'], img['width']
+        coco.annToRLE(ann)  # segmentation format accepted by xtcocotools
+        m = _decode(ann['segmentation'], h, w, mask_utils)
+        assert m.sum() > 0
+        ys, xs = np.nonzero(m)
+        x, y, bw, bh = ann['bbox']
+        # mask lies inside the bbox (polygons may be 1px off)
+        assert xs.min() >= x - 1 and xs.max() <= x + bw + 1
+        assert ys.min() >= y - 1 and ys.max() <= y + bh + 1
+        if ann['iscrowd']:
+            assert m.sum() == ann['area']
+        elif mask_utils is not None:  # cv2 fallback rasterises boundaries
+            assert m.sum() <= ann['area'] * 1.05 + 4
+
+
+def _decode(seg, h, w, mask_utils):
+    if mask_utils is not None:
+        if isinstance(seg, list):
+            rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
+        else:
+            rle = mask_utils.frPyObjects(seg, h, w)
+        return mask_utils.decode(rle)
+    import cv2
+    m = np.zeros((h, w), np.uint8)
+    if isinstance(seg, list):
+        for p in seg:
+            cv2.fillPoly(m, [np.round(np.array(p).reshape(-1, 2)).astype(
+                np.int32)], 1)
+        return m
+    flat = np.repeat(np.arange(len(seg['counts'])) % 2, seg['counts'])
+    return flat.reshape(w, h).T.astype(np.uint8)
+
+
+def test_mmpose_coco_dataset(data_root):
+    from mmpose.datasets import CocoDataset
+    for split, n in (('train', N_TRAIN), ('val', N_VAL)):
+        ds = CocoDataset(
+            data_root=data_root,
+            ann_file=f'annotations/person_keypoints_{split}.json',
+            data_prefix=dict(img=f'images/{split}/'),
+            data_mode='bottomup',
+            test_mode=False,
+            pipeline=[])
+        assert len(ds) == n
+        sample = ds[0]
+        kpts = sample['keypoints']
+        assert kpts.ndim == 3 and kpts.shape[1:] == (17, 2)
+        assert sample['keypoints_visible'].shape == kpts.shape[:2]
+        assert osp.isfile(sample['img_path'])
