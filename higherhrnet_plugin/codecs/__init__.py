@@ -1,1 +1,3 @@
+from .associative_embedding import AssociativeEmbeddingCodec
 
+__all__ = ['AssociativeEmbeddingCodec']

@@ -1,1 +1,3 @@
+from .multilevel_heatmap_mask import BottomupGetMultiLevelHeatmapMask
 
+__all__ = ['BottomupGetMultiLevelHeatmapMask']

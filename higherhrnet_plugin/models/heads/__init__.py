@@ -1,1 +1,3 @@
+from .higherhrnet_head import HigherHRNetHead
 
+__all__ = ['HigherHRNetHead']

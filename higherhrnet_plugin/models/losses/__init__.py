@@ -1,1 +1,3 @@
+from .multi_resolution_heatmap_loss import MultiResolutionHeatmapLoss
 
+__all__ = ['MultiResolutionHeatmapLoss']

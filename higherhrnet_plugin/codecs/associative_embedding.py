@@ -1,0 +1,211 @@
+"""Multi-resolution associative-embedding codec of HigherHRNet."""
+import math
+from typing import Any, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from mmpose.codecs.base import BaseKeypointCodec
+from mmpose.registry import KEYPOINT_CODECS
+
+
+def _gaussian_patch(sigma: float) -> np.ndarray:
+    """The original ``HeatmapGenerator`` patch: (6*sigma+3)^2, peak 1 at
+    (3*sigma+1, 3*sigma+1)."""
+    size = 6 * sigma + 3
+    x = np.arange(0, size, 1, np.float32)
+    y = x[:, None]
+    x0 = y0 = 3 * sigma + 1
+    return np.exp(-((x - x0)**2 + (y - y0)**2) / (2 * sigma**2))
+
+
+@KEYPOINT_CODECS.register_module()
+class AssociativeEmbeddingCodec(BaseKeypointCodec):
+    """Training targets of HigherHRNet at several resolutions, as the
+    original ``HeatmapGenerator`` and ``JointsGenerator``.
+
+    Note:
+        - instance number: N
+        - keypoint number: K
+        - level number: L
+        - level sizes: [W_l, H_l]
+
+    Encoded items (``encode``):
+
+    - ``heatmaps``: list of L arrays (K, H_l, W_l), float32. For each
+      person/keypoint with ``keypoints_visible > 0`` the keypoint is mapped to
+      level pixels (``x * W_l / input_w``), truncated with ``int()``, skipped
+      if outside, and a Gaussian patch ``6*sigma+3`` pixels wide (sigma in
+      the level's own pixels, not scaled) is drawn centred there, overlaps
+      taking the maximum.
+    - ``keypoint_indices``: (max_num_people, K, 2) int64 at ``tag_level``:
+      for person n, the visible in-bounds keypoints are packed from the start
+      of the row as ``(k*H*W + y*W + x, 1)`` (``(y*W + x, 1)`` without
+      ``tag_per_keypoint``), zeros after; people beyond ``max_num_people``
+      are dropped.
+    - ``keypoint_weights``: (max_num_people, K) float32, 1 where person n's
+      keypoint k (not packed) is visible and inside ``tag_level``'s map.
+
+    With ``GenerateTarget(encoder=this)`` followed by
+    ``BottomupGetHeatmapMask`` (which makes one mask per level when
+    ``heatmaps`` is a list) and ``PackPoseInputs``, the data sample gets
+    ``gt_fields`` as ``MultilevelPixelData`` (``heatmaps`` and
+    ``heatmap_mask`` per level) and ``gt_instance_labels`` with
+    ``keypoint_indices`` and ``keypoint_weights``.
+
+    Args:
+        input_size (tuple): (w, h) of the network input.
+        heatmap_sizes (Sequence[tuple], optional): (w, h) per level. Defaults
+            to 1/4 and 1/2 of the input (``ceil(w/4)``, ``2*ceil(w/4)``, the
+            sizes HRNet + one deconv produce).
+        sigma (float): Gaussian sigma in level pixels. Defaults to 2.
+        use_udp (bool): Unsupported for encoding (kept for config
+            compatibility). Defaults to False.
+        max_num_people (int): rows of ``keypoint_indices``. Defaults to 30.
+        tag_level (int): level whose size is used for ``keypoint_indices``.
+            Defaults to 0.
+        tag_per_keypoint (bool): index format of ``keypoint_indices``.
+            Defaults to True.
+    """
+
+    auxiliary_encode_keys = set()
+    field_mapping_table = dict(
+        heatmaps='heatmaps', heatmap_mask='heatmap_mask')
+    instance_mapping_table = dict()
+    label_mapping_table = dict(
+        keypoint_indices='keypoint_indices',
+        keypoint_weights='keypoint_weights')
+
+    def __init__(self,
+                 input_size: Tuple[int, int],
+                 heatmap_sizes: Optional[Sequence[Tuple[int, int]]] = None,
+                 sigma: float = 2,
+                 use_udp: bool = False,
+                 max_num_people: int = 30,
+                 tag_level: int = 0,
+                 tag_per_keypoint: bool = True,
+                 **kwargs) -> None:
+        super().__init__()
+        self.input_size = tuple(input_size)
+        if heatmap_sizes is None:
+            w4 = math.ceil(self.input_size[0] / 4)
+            h4 = math.ceil(self.input_size[1] / 4)
+            heatmap_sizes = [(w4, h4), (2 * w4, 2 * h4)]
+        self.heatmap_sizes = [tuple(int(v) for v in s) for s in heatmap_sizes]
+        self.sigma = sigma
+        self.use_udp = use_udp
+        if use_udp:
+            raise NotImplementedError(
+                'AssociativeEmbeddingCodec: UDP targets are not supported')
+        self.max_num_people = max_num_people
+        assert 0 <= tag_level < len(self.heatmap_sizes)
+        self.tag_level = tag_level
+        self.tag_per_keypoint = tag_per_keypoint
+        # decode_* options are for the decoder (added separately)
+        self.decode_cfg = kwargs
+        self._patch = _gaussian_patch(sigma)
+
+    def _level_keypoints(self, keypoints: np.ndarray,
+                         level: int) -> np.ndarray:
+        w, h = self.heatmap_sizes[level]
+        kpts = np.array(keypoints[..., :2], dtype=np.float64, copy=True)
+        kpts[..., 0] = kpts[..., 0] * w / self.input_size[0]
+        kpts[..., 1] = kpts[..., 1] * h / self.input_size[1]
+        return kpts
+
+    def _heatmaps(self, kpts: np.ndarray, visible: np.ndarray,
+                  size: Tuple[int, int]) -> np.ndarray:
+        w, h = size
+        N, K = kpts.shape[:2]
+        hms = np.zeros((K, h, w), dtype=np.float32)
+        sigma = self.sigma
+        for n in range(N):
+            for k in range(K):
+                if not visible[n, k] > 0:
+                    continue
+                fx, fy = kpts[n, k]
+                if not (np.isfinite(fx) and np.isfinite(fy)):
+                    continue
+                x, y = int(fx), int(fy)
+                if x < 0 or y < 0 or x >= w or y >= h:
+                    continue
+                ul = int(np.round(x - 3 * sigma - 1)), int(
+                    np.round(y - 3 * sigma - 1))
+                br = int(np.round(x + 3 * sigma + 2)), int(
+                    np.round(y + 3 * sigma + 2))
+                c, d = max(0, -ul[0]), min(br[0], w) - ul[0]
+                a, b = max(0, -ul[1]), min(br[1], h) - ul[1]
+                cc, dd = max(0, ul[0]), min(br[0], w)
+                aa, bb = max(0, ul[1]), min(br[1], h)
+                hms[k, aa:bb, cc:dd] = np.maximum(hms[k, aa:bb, cc:dd],
+                                                  self._patch[a:b, c:d])
+        return hms
+
+    def _indices(self, kpts: np.ndarray, visible: np.ndarray,
+                 size: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
+        w, h = size
+        N, K = kpts.shape[:2]
+        indices = np.zeros((self.max_num_people, K, 2), dtype=np.int64)
+        weights = np.zeros((self.max_num_people, K), dtype=np.float32)
+        for n in range(min(N, self.max_num_people)):
+            tot = 0
+            for k in range(K):
+                if not visible[n, k] > 0:
+                    continue
+                fx, fy = kpts[n, k]
+                if not (np.isfinite(fx) and np.isfinite(fy)):
+                    continue
+                x, y = int(fx), int(fy)
+                if x < 0 or y < 0 or x >= w or y >= h:
+                    continue
+                if self.tag_per_keypoint:
+                    indices[n, tot] = (k * h * w + y * w + x, 1)
+                else:
+                    indices[n, tot] = (y * w + x, 1)
+                weights[n, k] = 1.
+                tot += 1
+        return indices, weights
+
+    def encode(self,
+               keypoints: np.ndarray,
+               keypoints_visible: Optional[np.ndarray] = None) -> dict:
+        """Encode keypoints (in input-image pixels) into per-level targets.
+
+        Args:
+            keypoints (np.ndarray): (N, K, D), D >= 2, input-space x, y.
+            keypoints_visible (np.ndarray, optional): (N, K) visibility
+                (> 0 means labelled). Defaults to all ones.
+
+        Returns:
+            dict: ``heatmaps`` (list of L (K, H_l, W_l) float32),
+            ``keypoint_indices`` (max_num_people, K, 2) int64,
+            ``keypoint_weights`` (max_num_people, K) float32.
+        """
+        keypoints = np.asarray(keypoints)
+        if keypoints.ndim == 2:
+            keypoints = keypoints[None]
+        if keypoints_visible is None:
+            keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
+        keypoints_visible = np.asarray(keypoints_visible)
+        if keypoints_visible.ndim == 3:
+            keypoints_visible = keypoints_visible[..., 0]
+
+        heatmaps = []
+        for level, size in enumerate(self.heatmap_sizes):
+            kpts = self._level_keypoints(keypoints, level)
+            heatmaps.append(self._heatmaps(kpts, keypoints_visible, size))
+
+        kpts = self._level_keypoints(keypoints, self.tag_level)
+        indices, weights = self._indices(kpts, keypoints_visible,
+                                         self.heatmap_sizes[self.tag_level])
+        return dict(
+            heatmaps=heatmaps,
+            keypoint_indices=indices,
+            keypoint_weights=weights)
+
+    # ``decode`` is abstract in BaseKeypointCodec; this placeholder keeps the
+    # codec instantiable until the decoding issue replaces it.
+    def decode(self, encoded: Any) -> Tuple[np.ndarray, np.ndarray]:
+        """Not implemented yet: decoding lands with the decoding issue."""
+        raise NotImplementedError(
+            'AssociativeEmbeddingCodec.decode: decoding lands with the '
+            'decoding issue')

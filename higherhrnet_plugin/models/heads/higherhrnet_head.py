@@ -1,0 +1,245 @@
+"""HigherHRNet head (multi-resolution heatmaps + associative embedding)."""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from mmpose.models.backbones.resnet import BasicBlock
+from mmpose.models.heads.base_head import BaseHead
+from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.utils.typing import (ConfigType, OptConfigType, OptSampleList,
+                                 Predictions)
+
+
+def _deconv_cfg(kernel_size: int) -> Tuple[int, int]:
+    """Padding and output padding of a stride-2 deconv (as the original)."""
+    if kernel_size == 4:
+        return 1, 0
+    if kernel_size == 3:
+        return 1, 1
+    if kernel_size == 2:
+        return 0, 0
+    raise ValueError(f'Unsupported deconv kernel size {kernel_size}')
+
+
+@MODELS.register_module()
+class HigherHRNetHead(BaseHead):
+    """HigherHRNet head: `HigherHRNet: Scale-Aware Representation Learning
+    for Bottom-Up Human Pose Estimation <https://arxiv.org/abs/1908.10357>`_.
+
+    Level 0 is a 1x1 conv on the 1/4-resolution backbone feature to K
+    heatmaps (+ T tag maps when ``with_ae_loss[0]``; T = K with
+    ``tag_per_keypoint``, else 1). Every further level ``i`` takes the
+    previous level's features, concatenated with the previous level's whole
+    output (heatmaps and tags, as the original code does) when
+    ``cat_output[i]``, then ConvTranspose2d(stride 2, no bias) + BN + ReLU,
+    ``num_basic_blocks`` basic blocks, and a 1x1 conv to K heatmaps
+    (+ T tags when ``with_ae_loss[i + 1]``).
+
+    Module names follow the original implementation (``final_layers.{i}``,
+    ``deconv_layers.{i}.0.{0,1}`` for deconv/BN and
+    ``deconv_layers.{i}.{j}.0`` for the basic blocks), so an original
+    checkpoint's head keys map one to one.
+
+    Shapes, for a (B, C, H/4, W/4) input feature (an input image of H x W,
+    ``H/4`` meaning the backbone's 1/4 size, i.e. ``ceil(H/4)``):
+
+    - level 0: (B, K + T_0, H/4, W/4)
+    - level i: (B, K + T_i, 2**i * H/4, 2**i * W/4)
+
+    Args:
+        in_channels (int): channels of the 1/4-resolution feature.
+        num_keypoints (int): K.
+        tag_per_keypoint (bool): one tag map per keypoint (True) or a
+            single one. Defaults to True.
+        num_deconv_layers (int): extra resolutions. 0 gives the plain
+            HRNet + AE baseline. Defaults to 1.
+        deconv_channels (Sequence[int]): channels of each deconv level.
+            Defaults to (32, ).
+        deconv_kernel_size (int | Sequence[int]): Defaults to 4.
+        cat_output (Sequence[bool]): concatenate the previous output to the
+            features before each deconv. Defaults to (True, ).
+        num_basic_blocks (int): basic blocks after each deconv. Defaults to 4.
+        with_ae_loss (Sequence[bool]): per level (length
+            ``num_deconv_layers + 1``): whether the level predicts tags.
+            Defaults to (True, False).
+        final_conv_kernel (int): 1 or 3. Defaults to 1.
+        loss (dict): config of the loss module. Defaults to
+            ``dict(type='MultiResolutionHeatmapLoss')``.
+        decoder (dict, optional): codec config for decoding.
+        init_cfg (dict | list, optional): Defaults to normal(std=0.001)
+            convs/deconvs and constant BN, as the original.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 num_keypoints: int,
+                 tag_per_keypoint: bool = True,
+                 num_deconv_layers: int = 1,
+                 deconv_channels: Sequence[int] = (32, ),
+                 deconv_kernel_size: Union[int, Sequence[int]] = 4,
+                 cat_output: Sequence[bool] = (True, ),
+                 num_basic_blocks: int = 4,
+                 with_ae_loss: Sequence[bool] = (True, False),
+                 final_conv_kernel: int = 1,
+                 loss: ConfigType = dict(type='MultiResolutionHeatmapLoss'),
+                 decoder: OptConfigType = None,
+                 init_cfg: OptConfigType = None):
+        if init_cfg is None:
+            init_cfg = [
+                dict(
+                    type='Normal',
+                    layer=['Conv2d', 'ConvTranspose2d'],
+                    std=0.001,
+                    bias=0),
+                dict(type='Constant', layer='BatchNorm2d', val=1, bias=0)
+            ]
+        super().__init__(init_cfg)
+
+        if isinstance(deconv_kernel_size, int):
+            deconv_kernel_size = (deconv_kernel_size, ) * num_deconv_layers
+        deconv_channels = tuple(deconv_channels)
+        cat_output = tuple(cat_output)
+        with_ae_loss = tuple(with_ae_loss)
+        assert len(deconv_channels) >= num_deconv_layers
+        assert len(cat_output) >= num_deconv_layers
+        assert len(deconv_kernel_size) >= num_deconv_layers
+        assert len(with_ae_loss) >= num_deconv_layers + 1, (
+            'with_ae_loss needs one entry per level')
+        assert final_conv_kernel in (1, 3)
+
+        self.in_channels = in_channels
+        self.num_keypoints = num_keypoints
+        self.tag_per_keypoint = tag_per_keypoint
+        self.num_deconv_layers = num_deconv_layers
+        self.deconv_channels = deconv_channels
+        self.cat_output = cat_output
+        self.with_ae_loss = with_ae_loss[:num_deconv_layers + 1]
+        self.dim_tag = num_keypoints if tag_per_keypoint else 1
+
+        def _out_channels(level):
+            return num_keypoints + (self.dim_tag
+                                    if self.with_ae_loss[level] else 0)
+
+        pad = 1 if final_conv_kernel == 3 else 0
+        final_layers = [
+            nn.Conv2d(
+                in_channels,
+                _out_channels(0),
+                kernel_size=final_conv_kernel,
+                padding=pad)
+        ]
+        deconv_layers = []
+        channels = in_channels
+        for i in range(num_deconv_layers):
+            if cat_output[i]:
+                channels += _out_channels(i)
+            out_ch = deconv_channels[i]
+            padding, output_padding = _deconv_cfg(deconv_kernel_size[i])
+            layers = [
+                nn.Sequential(
+                    nn.ConvTranspose2d(
+                        channels,
+                        out_ch,
+                        kernel_size=deconv_kernel_size[i],
+                        stride=2,
+                        padding=padding,
+                        output_padding=output_padding,
+                        bias=False), nn.BatchNorm2d(out_ch),
+                    nn.ReLU(inplace=True))
+            ]
+            for _ in range(num_basic_blocks):
+                layers.append(nn.Sequential(BasicBlock(out_ch, out_ch)))
+            deconv_layers.append(nn.Sequential(*layers))
+            final_layers.append(
+                nn.Conv2d(
+                    out_ch,
+                    _out_channels(i + 1),
+                    kernel_size=final_conv_kernel,
+                    padding=pad))
+            channels = out_ch
+        self.final_layers = nn.ModuleList(final_layers)
+        self.deconv_layers = nn.ModuleList(deconv_layers)
+
+        self.loss_module = MODELS.build(loss)
+        self.decoder = KEYPOINT_CODECS.build(decoder) \
+            if decoder is not None else None
+
+    def forward(self, feats: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
+        """Forward the head.
+
+        Args:
+            feats (Tensor | Sequence[Tensor]): backbone output; the first
+                (highest-resolution, 1/4) feature map (B, C, h, w) is used.
+
+        Returns:
+            list[Tensor]: per level ``i``: (B, K + T_i, 2**i*h, 2**i*w):
+            heatmaps first, then tags on the levels with ``with_ae_loss``.
+        """
+        x = feats if isinstance(feats, Tensor) else feats[0]
+        y = self.final_layers[0](x)
+        outputs = [y]
+        for i in range(self.num_deconv_layers):
+            if self.cat_output[i]:
+                x = torch.cat((x, y), dim=1)
+            x = self.deconv_layers[i](x)
+            y = self.final_layers[i + 1](x)
+            outputs.append(y)
+        return outputs
+
+    def predict(self,
+                feats,
+                batch_data_samples: OptSampleList,
+                test_cfg: OptConfigType = {}) -> Predictions:
+        """Not implemented yet: inference lands with the decoding issue."""
+        raise NotImplementedError(
+            'HigherHRNetHead.predict: inference lands with the decoding '
+            'issue')
+
+    def loss(self,
+             feats: Union[Tensor, Sequence[Tensor]],
+             batch_data_samples: OptSampleList,
+             train_cfg: ConfigType = {}) -> dict:
+        """Losses from a batch of features and data samples.
+
+        Targets are read from each data sample as packed by
+        ``GenerateTarget(encoder=AssociativeEmbeddingCodec)`` (+
+        ``BottomupGetHeatmapMask``) and ``PackPoseInputs``:
+
+        - ``gt_fields`` (``MultilevelPixelData``): level ``i`` has
+          ``heatmaps`` (K, H_i, W_i) and optionally ``heatmap_mask``
+          (H_i, W_i) (all ones when absent);
+        - ``gt_instance_labels.keypoint_indices`` (M, K, 2), used on the
+          levels with ``with_ae_loss`` (the codec's ``tag_level``).
+
+        Returns:
+            dict: ``loss_heatmap``, ``loss_push``, ``loss_pull`` (batch
+            means, summed over levels).
+        """
+        outputs = self.forward(feats)
+        num_levels = len(outputs)
+        heatmaps, masks = [], []
+        for i in range(num_levels):
+            hms, mks = [], []
+            for d in batch_data_samples:
+                fields = d.gt_fields
+                level = fields[i] if hasattr(fields, 'nlevel') else fields
+                hm = level.heatmaps
+                hms.append(hm)
+                if 'heatmap_mask' in level:
+                    mk = level.heatmap_mask
+                    mks.append(mk.reshape(hm.shape[-2:]))
+                else:
+                    mks.append(hm.new_ones(hm.shape[-2:]))
+            device = outputs[i].device
+            heatmaps.append(torch.stack(hms).to(device).float())
+            masks.append(torch.stack(mks).to(device).float())
+
+        keypoint_indices = None
+        if any(self.with_ae_loss):
+            keypoint_indices = [
+                d.gt_instance_labels.keypoint_indices.to(outputs[0].device)
+                for d in batch_data_samples
+            ]
+        return self.loss_module(outputs, heatmaps, masks, keypoint_indices)
