@@ -1,6 +1,6 @@
 """Multi-resolution associative-embedding codec of HigherHRNet."""
 import math
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 

@@ -231,3 +231,23 @@ def test_loss_matches_loss_module():
     torch.testing.assert_close(losses['loss_push'], push[0].mean())
     torch.testing.assert_close(losses['loss_pull'], pull[0].mean())
 
+
+
+def test_bottomup_estimator_loss_step():
+    """The head works inside MMPose's BottomupPoseEstimator (mode='loss')."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpose')
+    model = MODELS.build(dict(
+        type='BottomupPoseEstimator',
+        data_preprocessor=dict(type='PoseDataPreprocessor'),
+        backbone=dict(type='HRNet', in_channels=3,
+                      extra=hrnet_extra(8, blocks=1, modules=(1, 1, 1))),
+        head=dict(type='HigherHRNetHead', in_channels=8, num_keypoints=17,
+                  deconv_channels=(8, ), num_basic_blocks=1)))
+    samples = _data_samples(input_size=(64, 64))
+    data = model.data_preprocessor(
+        dict(inputs=[torch.zeros(3, 64, 64, dtype=torch.uint8)] * 2,
+             data_samples=samples), training=True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_heatmap', 'loss_push', 'loss_pull'}
+    sum(losses.values()).backward()

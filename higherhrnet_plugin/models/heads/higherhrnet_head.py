@@ -1,5 +1,5 @@
 """HigherHRNet head (multi-resolution heatmaps + associative embedding)."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
