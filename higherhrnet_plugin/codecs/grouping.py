@@ -136,13 +136,20 @@ def heatmap_nms(heatmaps: torch.Tensor, kernel: int = 5) -> torch.Tensor:
     ``value * 0`` exactly like the original ``det * eq(maxpool(det), det)``.
     Works on (..., H, W) tensors.
     """
-    shape = heatmaps.shape
-    x = heatmaps.reshape(1, -1, shape[-2], shape[-1])
+    x = heatmaps
     pad = (kernel - 1) // 2
-    m = F.max_pool2d(x, (1, kernel), 1, (0, pad))
-    m = F.max_pool2d(m, (kernel, 1), 1, (pad, 0))
-    out = x * torch.eq(m, x).float()
-    return out.reshape(shape)
+    # running max over shifted slices (out-of-image neighbours are ignored,
+    # as with the -inf padding of max_pool2d): rows, then columns
+    m = x.clone()
+    for d in range(1, pad + 1):
+        torch.maximum(m[..., :, d:], x[..., :, :-d], out=m[..., :, d:])
+        torch.maximum(m[..., :, :-d], x[..., :, d:], out=m[..., :, :-d])
+    mh = m
+    m = mh.clone()
+    for d in range(1, pad + 1):
+        torch.maximum(m[..., d:, :], mh[..., :-d, :], out=m[..., d:, :])
+        torch.maximum(m[..., :-d, :], mh[..., d:, :], out=m[..., :-d, :])
+    return x * torch.eq(m, x).float()
 
 
 def top_k(heatmaps: ArrayLike,
@@ -300,14 +307,27 @@ class _RefineCandidates:
         counts = np.bincount(jj, minlength=K)
         self.counts = counts
         self.starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        self._pos = {}
 
     @staticmethod
     def _score(det, tag, prev):
         tt = ((tag - prev[None, :])**2).sum(axis=1)**0.5
         return det - np.round(tt)
 
-    def best(self, prev: np.ndarray) -> np.ndarray:
-        """Flat index of the first argmax per joint, (K,) int64."""
+    def _positive(self, k: int) -> np.ndarray:
+        if k not in self._pos:
+            self._pos[k] = np.flatnonzero(self.det[k] > 0)
+        return self._pos[k]
+
+    def best(self, prev: np.ndarray, joints: np.ndarray,
+             probes: np.ndarray) -> np.ndarray:
+        """Flat index of the first argmax of ``det - round(|tag - prev|)``
+        for each joint in ``joints``; -1 where that argmax is known to have
+        a value <= 0 (the original then leaves the joint unchanged).
+
+        ``probes`` are flat pixel indices (the person's detected joints)
+        whose score gives a cheap lower bound of the maximum.
+        """
         K = self.K
         out = np.full(K, -1, dtype=np.int64)
         best_val = np.full(K, -np.inf, dtype=np.float32)
@@ -321,15 +341,38 @@ class _RefineCandidates:
             js, first = np.unique(self.cj[hit], return_index=True)
             out[js] = self.cf[hit[first]]
             best_val = gmax
-        for k in np.flatnonzero(~(best_val >= self.tau)):
+        for k in joints:
+            if best_val[k] >= self.tau:
+                continue
             det = self.det[k]
-            if np.isfinite(best_val[k]):
-                cand = np.flatnonzero(det >= best_val[k])
-                f = self._score(det[cand], self.tag[k][cand], prev)
+            tag = self.tag[k]
+            # lower bound of the maximum from the probes
+            pf = self._score(det[probes], tag[probes], prev)
+            L = max(float(best_val[k]), float(pf.max()))
+            if L > 0:
+                cand = np.flatnonzero(det >= np.float32(L))
+                f = self._score(det[cand], tag[cand], prev)
                 out[k] = cand[int(np.argmax(f))]
-            else:
-                f = self._score(det, self.tag[k], prev)
-                out[k] = int(np.argmax(f))
+                continue
+            pos = self._positive(k)
+            if pos.size:
+                f = self._score(det[pos], tag[pos], prev)
+                i = int(np.argmax(f))
+                m_pos = f[i]
+                if m_pos > 0:
+                    out[k] = pos[i]
+                    continue
+                if L > m_pos and (pf > m_pos).any() and \
+                        (det[probes[pf > m_pos]] <= 0).any():
+                    # a pixel with value <= 0 beats every positive pixel:
+                    # the argmax has value <= 0
+                    out[k] = -1
+                    continue
+            elif L > -np.inf and (det[probes] <= 0).all():
+                out[k] = -1
+                continue
+            f = self._score(det, tag, prev)
+            out[k] = int(np.argmax(f))
         return out
 
 
@@ -358,8 +401,11 @@ def refine_keypoints(people: np.ndarray,
         missing = np.flatnonzero(person[:, 2] == 0)
         if missing.size == 0:
             continue
-        flat = candidates.best(prev)
+        probes = xy[:, 1].astype(np.int64) * W + xy[:, 0]
+        flat = candidates.best(prev, missing, probes)
         for i in missing:
+            if flat[i] < 0:
+                continue
             y, x = divmod(int(flat[i]), W)
             tmp = heatmaps[i]
             val = tmp[y, x]

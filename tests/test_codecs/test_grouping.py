@@ -1,0 +1,138 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Grouping / test-time post-processing against the original HigherHRNet."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from higherhrnet_plugin.codecs.grouping import (heatmap_nms, munkres_assign,
+                                                parse_poses)
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO.parent / 'shared' / 'reference'
+VECTORS = sorted(REFERENCE.glob('flip_*.npz')) + sorted(
+    REFERENCE.glob('ms_*.npz'))
+
+
+def _load_benchmark():
+    path = REPO / 'tools' / 'analysis' / 'benchmark_decode.py'
+    spec = importlib.util.spec_from_file_location('benchmark_decode', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.skipif(
+    not REFERENCE.is_dir(),
+    reason=f'reference vectors not found at {REFERENCE} (only CI and '
+    'project checkouts have ../shared/reference)')
+@pytest.mark.parametrize('name', [
+    'flip_000000000785', 'flip_000000040083', 'flip_000000196141',
+    'flip_000000197388', 'flip_crowd15', 'ms_000000000785',
+    'ms_000000040083', 'ms_000000196141', 'ms_000000197388'
+])
+def test_inference_vectors(name):
+    from higherhrnet_plugin.reference.inference_vectors import \
+        check_inference_vector
+    path = REFERENCE / f'{name}.npz'
+    if not path.exists():
+        pytest.skip(f'{path} absent')
+    ok, msg = check_inference_vector(path)
+    assert ok, msg
+
+
+def test_all_zero_heatmaps_give_no_people():
+    hm = torch.zeros(17, 24, 32)
+    tags = torch.randn(17, 24, 32, 2)
+    kpts, scores = parse_poses(hm, tags)
+    assert kpts.shape == (0, 17, 5)
+    assert scores.shape == (0, )
+
+
+def test_nms_matches_square_max_pool():
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(3, 13, 17, generator=g) * 4).round() / 4
+    ref = x * torch.eq(torch.nn.MaxPool2d(5, 1, 2)(x[None])[0], x).float()
+    assert torch.equal(heatmap_nms(x), ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 7), st.integers(1, 7), st.integers(0, 2**31 - 1),
+    st.sampled_from([2, 3, 100]))
+def test_munkres_equivalence_with_ties(rows, cols, seed, levels):
+    munkres = pytest.importorskip('munkres')
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, levels, (rows, cols)).astype(np.float64) * 100
+    cost -= rng.integers(0, 2, (rows, cols)) * 0.5
+    if rows > cols:  # the padding used by match_by_tag
+        cost = np.concatenate((cost, np.zeros((rows, rows - cols)) + 1e10),
+                              axis=1)
+    expected = munkres.Munkres().compute(cost.tolist())
+    got = munkres_assign(cost)
+    assert [tuple(p) for p in got.tolist()] == [tuple(p) for p in expected]
+
+
+def test_munkres_equivalence_larger():
+    munkres = pytest.importorskip('munkres')
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        r, c = rng.integers(5, 31, 2)
+        cost = np.round(rng.random((r, c)) * 3) * 100 - rng.integers(
+            0, 3, (r, c)) * 0.25
+        expected = munkres.Munkres().compute(cost.tolist())
+        got = munkres_assign(cost)
+        assert [tuple(p) for p in got.tolist()] == \
+            [tuple(p) for p in expected]
+
+
+def _random_maps(seed, k, h, w, d):
+    rng = np.random.default_rng(seed)
+    hm = np.zeros((k, h, w), np.float32)
+    n = rng.integers(0, 4 * k * 2 + 1)
+    hm[rng.integers(0, k, n), rng.integers(0, h, n),
+       rng.integers(0, w, n)] = rng.integers(0, 9, n) / 8
+    hm += (rng.random((k, h, w)) < 0.2) * rng.integers(0, 3, (k, h, w)) / 16
+    if seed % 3 == 0:  # network outputs can be negative
+        hm -= (rng.random((k, h, w)) < 0.3) * rng.integers(0, 3,
+                                                           (k, h, w)) / 16
+    tags = (rng.integers(-6, 7, (k, h, w, d)) / 4).astype(np.float32)
+    return torch.from_numpy(hm.astype(np.float32)), torch.from_numpy(tags)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(0, 2**31 - 1), st.integers(1, 5), st.integers(5, 14),
+    st.integers(5, 14), st.integers(1, 3))
+def test_random_maps_well_formed_and_identical_to_original(
+        seed, k, h, w, d):
+    pytest.importorskip('munkres')
+    bench = _load_benchmark()
+    hm, tags = _random_maps(seed, k, h, w, d)
+    order = tuple(range(k))
+    kpts, scores = parse_poses(hm, tags, max_num_people=5, joint_order=order)
+    assert kpts.dtype == np.float32 and scores.dtype == np.float32
+    assert kpts.ndim == 3 and kpts.shape[1:] == (k, 3 + d)
+    assert scores.shape == (kpts.shape[0], )
+    assert np.isfinite(kpts).all() and np.isfinite(scores).all()
+    found = kpts[..., 2] > 0
+    assert (kpts[..., 0][found] >= 0).all()
+    assert (kpts[..., 0][found] <= w).all()
+    assert (kpts[..., 1][found] >= 0).all()
+    assert (kpts[..., 1][found] <= h).all()
+
+    # same as the original algorithm (munkres, exhaustive refine)
+    ref_k, ref_s = bench.ref_parse(
+        hm[None], tags[None], max_num_people=5, joint_order=order)
+    if len(ref_k) == 0:
+        assert kpts.shape[0] == 0
+    else:
+        np.testing.assert_array_equal(np.array(ref_k, np.float32), kpts)
+        np.testing.assert_array_equal(np.array(ref_s, np.float32), scores)
