@@ -38,3 +38,14 @@ def test_installed_stack_matches_the_pins():
             req = Requirement(line)
             assert version(req.name) in req.specifier, req
     import mmcv.ops  # noqa: F401  (the compiled ops are there)
+
+
+def test_xtcocotools_masks_work_under_numpy_2():
+    """MMPose decodes crowd masks with xtcocotools; the installer builds it
+    against the installed numpy with numpy 2's flag name."""
+    import numpy as np
+    import xtcocotools.mask as cocomask
+    rles = cocomask.frPyObjects([[10, 10, 50, 10, 50, 50, 10, 50]], 100, 100)
+    mask = cocomask.decode(cocomask.merge(rles))
+    assert mask.shape == (100, 100) and mask.dtype == np.uint8
+    assert int(mask.sum()) == int(cocomask.area(rles)[0]) == 1600

@@ -63,11 +63,30 @@ step "runtime libraries"
     click colorama model-index tabulate pandas requests
 
 # xtcocotools' published wheels are built against numpy 1.x and fail under numpy 2
-# ("numpy.dtype size changed"): build it against the numpy installed here.
-if ! "$PY" -c 'from xtcocotools.coco import COCO' 2>/dev/null; then
-    step "building xtcocotools against numpy $("$PY" -c 'import numpy; print(numpy.__version__)')"
-    "${PIP[@]}" install -q -c "$CONSTRAINTS" --no-build-isolation --no-deps \
-        --no-binary xtcocotools xtcocotools
+# ("numpy.dtype size changed"), and its source uses np.NPY_OWNDATA, which numpy 2
+# removed (mask.decode/area raise AttributeError; MMPose's crowd masks need them).
+# Build it against the numpy installed here with that one name updated; the wheel
+# is cached beside mmcv's, keyed by numpy and the Python ABI.
+XTC_VERSION=$(pin xtcocotools)
+XTC_KEY=$("$PY" -c 'import numpy, sysconfig; print("numpy-" + numpy.__version__ + "_" + sysconfig.get_config_var("SOABI"))')
+XTC_DIR="$CACHE/wheels/xtcocotools-${XTC_VERSION}_$XTC_KEY"
+if "$PY" -c 'import xtcocotools.mask as m; m.decode(m.frPyObjects([[0, 0, 4, 0, 4, 4]], 8, 8))' 2>/dev/null; then
+    step "xtcocotools $XTC_VERSION already installed"
+else
+    if ! ls "$XTC_DIR"/xtcocotools-*.whl >/dev/null 2>&1; then
+        step "building xtcocotools $XTC_VERSION against numpy -> $XTC_DIR"
+        XTC_BUILD=$(mktemp -d)
+        "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
+            "xtcocotools==$XTC_VERSION" -d "$XTC_BUILD"
+        tar xzf "$XTC_BUILD/xtcocotools-$XTC_VERSION.tar.gz" -C "$XTC_BUILD"
+        sed -i 's/np\.NPY_OWNDATA/np.NPY_ARRAY_OWNDATA/g' \
+            "$XTC_BUILD/xtcocotools-$XTC_VERSION/xtcocotools/_mask.pyx"
+        mkdir -p "$XTC_DIR.partial"
+        "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$XTC_DIR.partial" \
+            "$XTC_BUILD/xtcocotools-$XTC_VERSION"
+        rm -rf "$XTC_DIR" "$XTC_BUILD" && mv "$XTC_DIR.partial" "$XTC_DIR"
+    fi
+    "${PIP[@]}" install -q --no-deps --force-reinstall "$XTC_DIR"/xtcocotools-*.whl
 fi
 
 step "mmdet, mmpose, openmim (their own metadata pins packages that do not build here)"

@@ -1,0 +1,77 @@
+# A narrow HigherHRNet that trains on CPU in minutes: the main job of
+# `make demo` on data/synthetic_coco (tools/make_synthetic_coco.py).
+_base_ = ['../higherhrnet/coco/higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py']
+
+train_cfg = dict(max_epochs=30, val_interval=10)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=100, start_factor=0.01,
+         by_epoch=False),
+    dict(type='MultiStepLR', begin=0, end=30, milestones=[22, 27],
+         gamma=0.1, by_epoch=True)
+]
+auto_scale_lr = dict(base_batch_size=8)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(save_best='coco/AP', rule='greater', interval=10))
+
+codec = dict(
+    type='AssociativeEmbeddingCodec',
+    input_size=(256, 256),
+    heatmap_sizes=[(64, 64), (128, 128)],
+    sigma=2,
+    max_num_people=30)
+
+model = dict(
+    backbone=dict(
+        extra=dict(
+            stage1=dict(num_blocks=(2, ), num_channels=(32, )),
+            stage2=dict(num_blocks=(2, 2), num_channels=(16, 32)),
+            stage3=dict(num_modules=1, num_blocks=(2, 2, 2),
+                        num_channels=(16, 32, 64)),
+            stage4=dict(num_modules=1, num_blocks=(2, 2, 2, 2),
+                        num_channels=(16, 32, 64, 128))),
+        init_cfg=None),
+    head=dict(in_channels=16, deconv_channels=(16, ), num_basic_blocks=2,
+              decoder=codec))
+
+data_root = 'data/synthetic_coco/'
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='BottomupRandomAffine', input_size=codec['input_size'],
+         shift_factor=40 / 512, scale_factor=(0.75, 1.5), scale_type='short',
+         rotate_factor=30, shear_prob=0, distribution='uniform'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='BottomupGetMultiLevelHeatmapMask'),
+    dict(type='PackPoseInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='BottomupResize', input_size=codec['input_size'],
+         size_factor=64, resize_mode='expand'),
+    dict(type='PackPoseInputs',
+         meta_keys=('id', 'img_id', 'img_path', 'crowd_index', 'ori_shape',
+                    'img_shape', 'input_size', 'input_center', 'input_scale',
+                    'flip', 'flip_direction', 'flip_indices', 'raw_ann_info',
+                    'skeleton_links'))
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    dataset=dict(
+        data_root=data_root,
+        ann_file='annotations/person_keypoints_train.json',
+        data_prefix=dict(img='images/train/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=1,
+    dataset=dict(
+        data_root=data_root,
+        ann_file='annotations/person_keypoints_val.json',
+        data_prefix=dict(img='images/val/'),
+        pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    ann_file=data_root + 'annotations/person_keypoints_val.json')
+test_evaluator = val_evaluator

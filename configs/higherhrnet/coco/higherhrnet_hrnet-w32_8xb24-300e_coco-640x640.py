@@ -1,0 +1,34 @@
+_base_ = ['./higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py']
+
+codec = dict(
+    type='AssociativeEmbeddingCodec',
+    input_size=(640, 640),
+    heatmap_sizes=[(160, 160), (320, 320)],
+    sigma=2,
+    max_num_people=30)
+
+model = dict(head=dict(decoder=codec))
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='BottomupRandomAffine', input_size=codec['input_size'],
+         shift_factor=40 / 512, scale_factor=(0.75, 1.5), scale_type='short',
+         rotate_factor=30, shear_prob=0, distribution='uniform'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='BottomupGetMultiLevelHeatmapMask'),
+    dict(type='PackPoseInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='BottomupResize', input_size=codec['input_size'],
+         size_factor=64, resize_mode='expand'),
+    dict(type='PackPoseInputs',
+         meta_keys=('id', 'img_id', 'img_path', 'crowd_index', 'ori_shape',
+                    'img_shape', 'input_size', 'input_center', 'input_scale',
+                    'flip', 'flip_direction', 'flip_indices', 'raw_ann_info',
+                    'skeleton_links'))
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader
