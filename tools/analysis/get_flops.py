@@ -1,0 +1,58 @@
+"""Parameters and FLOPs of a model config (MMEngine's analysis).
+
+    python tools/analysis/get_flops.py CONFIG [--shape 512 | --shape H W]
+
+FLOPs are MMEngine's count, which, like fvcore's, counts one multiply-add as
+one operation: comparable to the "multiply-adds" of the HigherHRNet paper.
+"""
+import argparse
+import sys
+
+import torch
+from mmengine.analysis import get_model_complexity_info
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('--shape', type=int, nargs='+', default=[512],
+                        help='input size: S (square) or H W')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def model_complexity(cfg: Config, height: int, width: int) -> dict:
+    """Parameters and FLOPs of ``cfg.model`` (backbone + head forward)."""
+    from mmpose.registry import MODELS
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
+    cfg.model.backbone.init_cfg = None  # no weight download for counting
+    model = MODELS.build(cfg.model).eval()
+    model.forward = model._forward  # the network alone, no pre/post-process
+    with torch.no_grad():
+        info = get_model_complexity_info(
+            model, input_shape=(3, height, width), show_table=False,
+            show_arch=False)
+    return dict(params=info['params'], flops=info['flops'])
+
+
+def main():
+    args = parse_args()
+    if len(args.shape) not in (1, 2):
+        sys.exit('--shape: give S or H W')
+    height, width = (args.shape * 2)[:2]
+    try:
+        cfg = Config.fromfile(args.config)
+    except FileNotFoundError:
+        sys.exit(f'config: no such file {args.config!r}')
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    result = model_complexity(cfg, height, width)
+    print(f'config: {args.config}\ninput: 3x{height}x{width}\n'
+          f'params: {result["params"]:,}\n'
+          f'flops: {result["flops"]:,} ({result["flops"] / 1e9:.1f} G)')
+
+
+if __name__ == '__main__':
+    main()
