@@ -176,6 +176,67 @@ def top_k(heatmaps: ArrayLike,
     return tag_k.numpy(), loc_k.numpy(), val_k.numpy()
 
 
+def top_k_sparse(heatmaps: np.ndarray,
+                 tags: np.ndarray,
+                 k: int = 30,
+                 nms_kernel: int = 5,
+                 threshold: float = 0.1
+                 ) -> Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Fast :func:`top_k` restricted to what the matching uses.
+
+    Only local maxima with a value ``> threshold`` take part in the
+    matching; they are found directly (5x5 neighbourhood test on the pixels
+    above ``threshold``) and sorted by value. When their values are all
+    distinct the order is unique, so the entries above ``threshold`` are
+    exactly those of :func:`top_k` (the others are returned with value 0
+    and are ignored by the matching, which needs ``threshold >= 0``).
+    Returns None when there is a tie (the caller then uses :func:`top_k`,
+    whose tie order is that of ``torch.topk``).
+    """
+    if not threshold >= 0:
+        return None
+    K, H, W = heatmaps.shape
+    D = tags.shape[-1]
+    tag_k = np.zeros((K, k, D), dtype=tags.dtype)
+    loc_k = np.zeros((K, k, 2), dtype=np.int64)
+    val_k = np.zeros((K, k), dtype=heatmaps.dtype)
+    jj, yy, xx = np.nonzero(heatmaps > threshold)
+    if jj.size == 0:
+        return tag_k, loc_k, val_k
+    v = heatmaps[jj, yy, xx]
+    pad = (nms_kernel - 1) // 2
+    is_max = np.ones(v.shape, dtype=bool)
+    for dy in range(-pad, pad + 1):
+        y2 = yy + dy
+        oky = (y2 >= 0) & (y2 < H)
+        y2 = np.clip(y2, 0, H - 1)
+        for dx in range(-pad, pad + 1):
+            if dy == 0 and dx == 0:
+                continue
+            x2 = xx + dx
+            ok = oky & (x2 >= 0) & (x2 < W)
+            x2 = np.clip(x2, 0, W - 1)
+            is_max &= ~(ok & (heatmaps[jj, y2, x2] > v))
+    jj, yy, xx, v = jj[is_max], yy[is_max], xx[is_max], v[is_max]
+    order = np.lexsort((-v, jj))
+    jj, yy, xx, v = jj[order], yy[order], xx[order], v[order]
+    counts = np.bincount(jj, minlength=K)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rank = np.arange(jj.size) - starts[jj]
+    # ties among the kept entries or at the cut make the order ambiguous
+    near = rank <= k
+    same = (jj[1:] == jj[:-1]) & (v[1:] == v[:-1]) & near[1:]
+    if same.any():
+        return None
+    keep = rank < k
+    jj, yy, xx, v, rank = jj[keep], yy[keep], xx[keep], v[keep], rank[keep]
+    val_k[jj, rank] = v
+    loc_k[jj, rank, 0] = xx
+    loc_k[jj, rank, 1] = yy
+    tag_k[jj, rank] = tags[jj, yy, xx]
+    return tag_k, loc_k, val_k
+
+
 # --------------------------------------------------------------------------
 # match_by_tag
 # --------------------------------------------------------------------------
@@ -311,7 +372,15 @@ class _RefineCandidates:
 
     @staticmethod
     def _score(det, tag, prev):
-        tt = ((tag - prev[None, :])**2).sum(axis=1)**0.5
+        """``det - round(sqrt(sum((tag - prev)**2)))`` in float32, with the
+        same operations (and summation order) as the original."""
+        d = tag - prev[None, :]
+        sq = d * d
+        if sq.shape[1] == 2:
+            # numpy's reduction of a length-2 axis is exactly a0 + a1
+            tt = np.sqrt(sq[:, 0] + sq[:, 1])
+        else:
+            tt = sq.sum(axis=1)**0.5
         return det - np.round(tt)
 
     def _positive(self, k: int) -> np.ndarray:
@@ -458,7 +527,13 @@ def parse_poses(heatmaps: ArrayLike,
         tg_t = tg_t[0]
     if tg_t.dim() == 3:
         tg_t = tg_t[..., None]
-    tag_k, loc_k, val_k = top_k(hm_t, tg_t, max_num_people, nms_kernel)
+    hm = hm_t.numpy()
+    tg = tg_t.numpy()
+    res = top_k_sparse(hm, tg, max_num_people, nms_kernel,
+                       detection_threshold)
+    if res is None:
+        res = top_k(hm_t, tg_t, max_num_people, nms_kernel)
+    tag_k, loc_k, val_k = res
     people = match_by_tag(
         tag_k,
         loc_k,
@@ -469,10 +544,9 @@ def parse_poses(heatmaps: ArrayLike,
         max_num_people=max_num_people,
         use_detection_val=use_detection_val,
         ignore_too_much=ignore_too_much)
-    hm = hm_t.numpy()
     if adjust:
         people = adjust_keypoints(people, hm)
     scores = np.array([p[:, 2].mean() for p in people], dtype=np.float32)
     if refine and people.shape[0]:
-        people = refine_keypoints(people, hm, tg_t.numpy())
+        people = refine_keypoints(people, hm, tg)
     return people, scores.astype(np.float32)

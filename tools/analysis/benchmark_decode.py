@@ -179,13 +179,14 @@ def make_inputs(num_people, size_wh=(800, 512), num_joints=17, seed=0,
                         rng.uniform(40, H - 40, num_people)], 1)
     sigma = 4.0
     r = int(3 * sigma) + 1
-    joints = centers[:, None, :] + rng.normal(0, 25, (num_people, num_joints,
+    joints = centers[:, None, :] + rng.normal(0, 15, (num_people, num_joints,
                                                         2))
     for p in range(num_people):
         for k in range(num_joints):
             if rng.random() < missing:
                 continue
-            x, y = joints[p, k]
+            # off-centre sub-pixel position: a unique maximum
+            x, y = np.floor(joints[p, k]) + (0.2, 0.3)
             xi, yi = int(x), int(y)
             x0, x1 = max(0, xi - r), min(W, xi + r + 1)
             y0, y1 = max(0, yi - r), min(H, yi + r + 1)
@@ -201,20 +202,21 @@ def make_inputs(num_people, size_wh=(800, 512), num_joints=17, seed=0,
         x, y = rng.integers(3, W - 3), rng.integers(3, H - 3)
         hm[k, y - 1:y + 2, x - 1:x + 2] = np.maximum(
             hm[k, y - 1:y + 2, x - 1:x + 2], rng.uniform(0.02, 0.095))
-    # smooth tag field: nearest-person tag blended, coarse then upsampled
+    # tag maps: per joint, a smooth field equal to the person's tag around
+    # that person's joint (nearest joint wins, blended over ~10 px)
     gh, gw = H // 8, W // 8
     gy, gx = np.mgrid[0:gh, 0:gw].astype(np.float32) * 8 + 4
-    d2 = (gx[None] - centers[:, 0, None, None])**2 + \
-        (gy[None] - centers[:, 1, None, None])**2
-    wgt = np.exp(-(d2 - d2.min(0, keepdims=True)) / (2 * 30.0**2))
-    field = (wgt * ptags[:, None, None]).sum(0) / wgt.sum(0)
-    field = torch.nn.functional.interpolate(
-        torch.from_numpy(field)[None, None].float(), size=(H, W),
-        mode='bilinear', align_corners=False)[0, 0].numpy()
     tags = np.empty((num_joints, H, W, 2), np.float32)
     for k in range(num_joints):
-        tags[k, :, :, 0] = field + 0.02 * k / num_joints
-        tags[k, :, :, 1] = field - 0.01 * k / num_joints
+        d2 = (gx[None] - joints[:, k, 0, None, None])**2 + \
+            (gy[None] - joints[:, k, 1, None, None])**2
+        wgt = np.exp(-(d2 - d2.min(0, keepdims=True)) / (2 * 10.0**2))
+        field = (wgt * ptags[:, None, None]).sum(0) / wgt.sum(0)
+        field = torch.nn.functional.interpolate(
+            torch.from_numpy(field)[None, None].float(), size=(H, W),
+            mode='bilinear', align_corners=False)[0, 0].numpy()
+        tags[k, :, :, 0] = field
+        tags[k, :, :, 1] = field + 0.05
     hm = hm.astype(np.float16).astype(np.float32)
     tags = tags.astype(np.float16).astype(np.float32)
     return torch.from_numpy(hm)[None], torch.from_numpy(tags)[None]
