@@ -73,3 +73,17 @@ def test_mim_train_mmpose_runs(shared_coco, tmp_path):
                     *_train_cmd(tmp_path, 1)], check=True, env=env,
                    cwd=tmp_path, capture_output=True)
     assert (tmp_path / 'epoch_1.pth').is_file()
+
+
+@pytest.mark.parametrize('tool,args,culprit', [
+    ('train.py', ['missing_config.py'], 'missing_config.py'),
+    ('train.py', [str(CONFIG), '--resume', 'no_such.pth'], 'no_such.pth'),
+    ('test.py', [str(CONFIG), 'no_such.pth'], 'no_such.pth'),
+])
+def test_bad_input_gives_one_line_error(tmp_path, tool, args, culprit):
+    run = subprocess.run([sys.executable, str(ROOT / 'tools' / tool), *args,
+                          '--work-dir', str(tmp_path / 'wd')],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode != 0
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and culprit in lines[0]
