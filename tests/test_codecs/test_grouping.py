@@ -136,3 +136,37 @@ def test_random_maps_well_formed_and_identical_to_original(
     else:
         np.testing.assert_array_equal(np.array(ref_k, np.float32), kpts)
         np.testing.assert_array_equal(np.array(ref_s, np.float32), scores)
+
+
+@pytest.mark.skipif(
+    not VECTORS, reason=f'reference vectors not found at {REFERENCE}')
+def test_multi_scale_size_matches_original():
+    from higherhrnet_plugin.codecs.affine import get_multi_scale_size
+    for path in VECTORS:
+        data = np.load(path)
+        scales = [float(s) for s in data['scales']]
+        for s in scales:
+            size, center, scale = get_multi_scale_size(
+                data['image_size'], 512, s, min(scales))
+            assert tuple(size) == tuple(data['s%g_input_size' % s]), path
+            if s == 1:
+                np.testing.assert_array_equal(center, data['center'])
+                np.testing.assert_allclose(scale, data['scale'], rtol=1e-12)
+
+
+def test_sparse_top_k_matches_torch_top_k():
+    from higherhrnet_plugin.codecs.grouping import top_k, top_k_sparse
+    g = torch.Generator().manual_seed(3)
+    hm = torch.rand(4, 20, 24, generator=g) ** 4
+    tags = torch.randn(4, 20, 24, 2, generator=g)
+    fast = top_k_sparse(hm.numpy(), tags.numpy(), 30, 5, 0.1)
+    assert fast is not None
+    ref = top_k(hm, tags, 30, 5)
+    keep = ref[2] > 0.1
+    np.testing.assert_array_equal(fast[2] > 0.1, keep)
+    for a, b in zip(fast, ref):
+        np.testing.assert_array_equal(a[keep], b[keep])
+    # a tie among the values above the threshold falls back
+    hm2 = torch.zeros(1, 9, 9)
+    hm2[0, 1, 1] = hm2[0, 7, 7] = 0.5
+    assert top_k_sparse(hm2.numpy(), torch.zeros(1, 9, 9, 1).numpy()) is None
