@@ -170,3 +170,53 @@ def test_sparse_top_k_matches_torch_top_k():
     hm2 = torch.zeros(1, 9, 9)
     hm2[0, 1, 1] = hm2[0, 7, 7] = 0.5
     assert top_k_sparse(hm2.numpy(), torch.zeros(1, 9, 9, 1).numpy()) is None
+
+
+def test_affine_matches_original_construction():
+    cv2 = pytest.importorskip('cv2')
+    from higherhrnet_plugin.codecs.affine import (get_affine_transform,
+                                                  get_final_preds)
+    center = np.array([320, 213])
+    scale = np.array([3.71875, 2.125])
+    out = (896, 512)
+    # the original: three float32 point pairs and cv2.getAffineTransform
+    src_w = scale[0] * 200.0
+    src = np.zeros((3, 2), np.float32)
+    dst = np.zeros((3, 2), np.float32)
+    src[0] = center
+    src[1] = center + np.array([0, src_w * -0.5])
+    dst[0] = [out[0] * 0.5, out[1] * 0.5]
+    dst[1] = dst[0] + np.array([0, out[0] * -0.5], np.float32)
+    for m in (src, dst):
+        d = m[0] - m[1]
+        m[2] = m[1] + np.array([-d[1], d[0]], np.float32)
+    inv = cv2.getAffineTransform(dst, src)
+    np.testing.assert_allclose(
+        get_affine_transform(center, scale, out, inv=True), inv, atol=1e-4)
+    np.testing.assert_allclose(
+        get_affine_transform(center, scale, out),
+        cv2.getAffineTransform(src, dst),
+        atol=1e-6)
+    kpts = np.array([[[10.25, 20.75, 0.5], [895.0, 511.0, 0.1]]], np.float32)
+    got = get_final_preds(kpts, center, scale, out)
+    pts = np.concatenate([kpts[0, :, :2], np.ones((2, 1))], 1)
+    np.testing.assert_allclose(got[0, :, :2], pts @ inv.T, atol=1e-3)
+    np.testing.assert_array_equal(got[..., 2], kpts[..., 2])
+
+
+def test_flip_pass_aggregation_order():
+    from higherhrnet_plugin.models.utils.heatmap_aggregation import (
+        aggregate_levels, aggregate_scales)
+    g = torch.Generator().manual_seed(0)
+    flip = [1, 0, 2]
+    out0 = torch.rand(1, 6, 4, 5, generator=g)
+    out1 = torch.rand(1, 3, 8, 10, generator=g)
+    hm, tags = aggregate_levels([out0, out1], 3, flip)
+    up = torch.nn.functional.interpolate(
+        out0, size=(8, 10), mode='bilinear', align_corners=False).flip(3)
+    torch.testing.assert_close(hm, (up[:, :3][:, flip] + out1.flip(3)[:, flip])
+                               / 2, rtol=0, atol=0)
+    torch.testing.assert_close(tags[0], up[:, 3:][:, flip], rtol=0, atol=0)
+    hms, tgs = aggregate_scales([([out0, out1], [out0, out1])], [1.0],
+                                (20, 16), 3, flip)
+    assert hms.shape == (1, 3, 16, 20) and tgs.shape == (1, 3, 16, 20, 2)
