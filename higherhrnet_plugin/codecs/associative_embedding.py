@@ -1,11 +1,14 @@
 """Multi-resolution associative-embedding codec of HigherHRNet."""
 import math
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
 
 from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
+
+from .grouping import COCO_JOINT_ORDER, parse_poses
 
 
 def _gaussian_patch(sigma: float) -> np.ndarray:
@@ -65,6 +68,24 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
             Defaults to 0.
         tag_per_keypoint (bool): index format of ``keypoint_indices``.
             Defaults to True.
+        decode_nms_kernel (int): max-pool NMS kernel. Defaults to 5.
+        decode_topk (int): candidates per joint (the original's
+            ``MAX_NUM_PEOPLE``). Defaults to 30.
+        decode_max_instances (int, optional): most people kept (in the
+            grouping's order). Defaults to ``decode_topk``.
+        decode_detection_threshold (float): Defaults to 0.1.
+        decode_tag_threshold (float): Defaults to 1.
+        decode_adjust / decode_refine (bool): Defaults to True.
+        decode_joint_order (Sequence[int], optional): matching order;
+            defaults to the original COCO order
+            0,1,2,3,4,5,6,11,12,7,8,9,10,13,14,15,16 for 17 keypoints and
+            ``range(K)`` otherwise (e.g. CrowdPose).
+        decode_use_detection_val / decode_ignore_too_much (bool): the
+            original ``USE_DETECTION_VAL`` (True) / ``IGNORE_TOO_MUCH``
+            (False).
+
+    ``decode``/``batch_decode`` group aggregated heatmaps and stacked tags
+    (see :class:`HigherHRNetHead.predict`) into people.
     """
 
     auxiliary_encode_keys = set()
@@ -83,6 +104,16 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
                  max_num_people: int = 30,
                  tag_level: int = 0,
                  tag_per_keypoint: bool = True,
+                 decode_nms_kernel: int = 5,
+                 decode_topk: int = 30,
+                 decode_max_instances: Optional[int] = None,
+                 decode_detection_threshold: float = 0.1,
+                 decode_tag_threshold: float = 1.0,
+                 decode_adjust: bool = True,
+                 decode_refine: bool = True,
+                 decode_joint_order: Optional[Sequence[int]] = None,
+                 decode_use_detection_val: bool = True,
+                 decode_ignore_too_much: bool = False,
                  **kwargs) -> None:
         super().__init__()
         self.input_size = tuple(input_size)
@@ -100,8 +131,19 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         assert 0 <= tag_level < len(self.heatmap_sizes)
         self.tag_level = tag_level
         self.tag_per_keypoint = tag_per_keypoint
-        # decode_* options are for the decoder (added separately)
         self.decode_cfg = kwargs
+        self.decode_nms_kernel = int(decode_nms_kernel)
+        self.decode_topk = int(decode_topk)
+        self.decode_max_instances = int(
+            decode_max_instances if decode_max_instances is not None
+            else decode_topk)
+        self.decode_detection_threshold = float(decode_detection_threshold)
+        self.decode_tag_threshold = float(decode_tag_threshold)
+        self.decode_adjust = bool(decode_adjust)
+        self.decode_refine = bool(decode_refine)
+        self.decode_joint_order = decode_joint_order
+        self.decode_use_detection_val = bool(decode_use_detection_val)
+        self.decode_ignore_too_much = bool(decode_ignore_too_much)
         self._patch = _gaussian_patch(sigma)
 
     def _level_keypoints(self, keypoints: np.ndarray,
@@ -202,10 +244,70 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
             keypoint_indices=indices,
             keypoint_weights=weights)
 
-    # ``decode`` is abstract in BaseKeypointCodec; this placeholder keeps the
-    # codec instantiable until the decoding issue replaces it.
-    def decode(self, encoded: Any) -> Tuple[np.ndarray, np.ndarray]:
-        """Not implemented yet: decoding lands with the decoding issue."""
-        raise NotImplementedError(
-            'AssociativeEmbeddingCodec.decode: decoding lands with the '
-            'decoding issue')
+    def _joint_order(self, num_keypoints: int) -> Tuple[int, ...]:
+        if self.decode_joint_order is not None:
+            order = tuple(int(k) for k in self.decode_joint_order)
+            assert sorted(order) == list(range(num_keypoints)), (
+                'decode_joint_order must be a permutation of the keypoints')
+            return order
+        if num_keypoints == len(COCO_JOINT_ORDER):
+            return tuple(COCO_JOINT_ORDER)
+        return tuple(range(num_keypoints))
+
+    def decode(self, heatmaps: Any, tags: Any
+               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Group one image's aggregated heatmaps and tags into people, as the
+        original ``HeatmapParser.parse`` (NMS, top-k, tag matching in
+        ``decode_joint_order``, adjust, refine).
+
+        Args:
+            heatmaps: (K, H, W) aggregated heatmaps (Tensor or array).
+            tags: (K, H, W, T) stacked tags ((K, H, W) is taken as T=1).
+
+        Returns:
+            tuple: keypoints (N, K, 2) float32 in heatmap pixels,
+            keypoint_scores (N, K) float32 (heatmap values) and
+            instance_scores (N,) float32 (mean value over all joints after
+            adjust, before refine: the original pose score).
+        """
+        if isinstance(heatmaps, torch.Tensor):
+            heatmaps = heatmaps.detach().cpu().float()
+        if isinstance(tags, torch.Tensor):
+            tags = tags.detach().cpu().float()
+        num_keypoints = int(heatmaps.shape[-3])
+        people, scores = parse_poses(
+            heatmaps,
+            tags,
+            adjust=self.decode_adjust,
+            refine=self.decode_refine,
+            max_num_people=self.decode_topk,
+            nms_kernel=self.decode_nms_kernel,
+            detection_threshold=self.decode_detection_threshold,
+            tag_threshold=self.decode_tag_threshold,
+            joint_order=self._joint_order(num_keypoints),
+            use_detection_val=self.decode_use_detection_val,
+            ignore_too_much=self.decode_ignore_too_much)
+        people = np.asarray(people, dtype=np.float32)
+        scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+        people = people[:self.decode_max_instances]
+        scores = scores[:self.decode_max_instances]
+        if people.shape[0] == 0:
+            return (np.zeros((0, num_keypoints, 2), np.float32),
+                    np.zeros((0, num_keypoints), np.float32),
+                    np.zeros((0, ), np.float32))
+        return (people[..., :2].copy(), people[..., 2].copy(),
+                scores)
+
+    def batch_decode(self, batch_heatmaps: Any, batch_tags: Any
+                     ) -> Tuple[List[np.ndarray], List[np.ndarray],
+                                List[np.ndarray]]:
+        """``decode`` for each image of a batch ((B, K, H, W) heatmaps and
+        (B, K, H, W, T) tags). Returns lists of keypoints, keypoint_scores
+        and instance_scores."""
+        keypoints, keypoint_scores, instance_scores = [], [], []
+        for hm, tg in zip(batch_heatmaps, batch_tags):
+            k, s, i = self.decode(hm, tg)
+            keypoints.append(k)
+            keypoint_scores.append(s)
+            instance_scores.append(i)
+        return keypoints, keypoint_scores, instance_scores

@@ -1,3 +1,4 @@
 from .multilevel_heatmap_mask import BottomupGetMultiLevelHeatmapMask
+from .original_resize import BottomupOriginalResize
 
-__all__ = ['BottomupGetMultiLevelHeatmapMask']
+__all__ = ['BottomupGetMultiLevelHeatmapMask', 'BottomupOriginalResize']
