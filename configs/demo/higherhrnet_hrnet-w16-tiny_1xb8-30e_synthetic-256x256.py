@@ -75,3 +75,19 @@ test_dataloader = val_dataloader
 val_evaluator = dict(
     ann_file=data_root + 'annotations/person_keypoints_val.json')
 test_evaluator = val_evaluator
+
+# multi-scale (2, 1, 0.5) + flip test of the paper: `tools/test.py ... --tta`
+tta_model = dict(
+    type='HeatmapAggregationTTA', scales=(2, 1, 0.5), flip_test=True)
+tta_pipeline = [
+    dict(type='LoadImage'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='BottomupOriginalResize', input_size=256,
+                     scale=s, min_scale=0.5) for s in (2, 1, 0.5)
+            ],
+            [dict(type='PackPoseInputs', meta_keys=val_pipeline[-1]['meta_keys'])],
+        ])
+]

@@ -144,3 +144,19 @@ val_evaluator = dict(
     score_mode='keypoint',
 )
 test_evaluator = val_evaluator
+
+# multi-scale (2, 1, 0.5) + flip test of the paper: `tools/test.py ... --tta`
+tta_model = dict(
+    type='HeatmapAggregationTTA', scales=(2, 1, 0.5), flip_test=True)
+tta_pipeline = [
+    dict(type='LoadImage'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='BottomupOriginalResize', input_size=512,
+                     scale=s, min_scale=0.5) for s in (2, 1, 0.5)
+            ],
+            [dict(type='PackPoseInputs', meta_keys=val_pipeline[-1]['meta_keys'])],
+        ])
+]

@@ -32,3 +32,19 @@ val_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
+
+# multi-scale (2, 1, 0.5) + flip test of the paper: `tools/test.py ... --tta`
+tta_model = dict(
+    type='HeatmapAggregationTTA', scales=(2, 1, 0.5), flip_test=True)
+tta_pipeline = [
+    dict(type='LoadImage'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='BottomupOriginalResize', input_size=640,
+                     scale=s, min_scale=0.5) for s in (2, 1, 0.5)
+            ],
+            [dict(type='PackPoseInputs', meta_keys=val_pipeline[-1]['meta_keys'])],
+        ])
+]

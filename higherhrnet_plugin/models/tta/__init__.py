@@ -1,1 +1,3 @@
+from .heatmap_aggregation_tta import HeatmapAggregationTTA
 
+__all__ = ['HeatmapAggregationTTA']
