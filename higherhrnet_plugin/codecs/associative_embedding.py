@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from mmpose.codecs.base import BaseKeypointCodec
+from mmpose.codecs.utils import generate_udp_gaussian_heatmaps
 from mmpose.registry import KEYPOINT_CODECS
 
 from .grouping import COCO_JOINT_ORDER, parse_poses
@@ -61,8 +62,12 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
             to 1/4 and 1/2 of the input (``ceil(w/4)``, ``2*ceil(w/4)``, the
             sizes HRNet + one deconv produce).
         sigma (float): Gaussian sigma in level pixels. Defaults to 2.
-        use_udp (bool): Unsupported for encoding (kept for config
-            compatibility). Defaults to False.
+        use_udp (bool): Encode with unbiased data processing (UDP, Huang et
+            al., CVPR 2020) as MMPose's ``AssociativeEmbedding`` codec:
+            keypoints map to level pixels by ``(size - 1) / (input - 1)`` and
+            each Gaussian is centred on the sub-pixel position (MMPose's
+            ``generate_udp_gaussian_heatmaps``). Decoding is unchanged.
+            Defaults to False (the original's targets).
         max_num_people (int): rows of ``keypoint_indices``. Defaults to 30.
         tag_level (int): level whose size is used for ``keypoint_indices``.
             Defaults to 0.
@@ -124,9 +129,6 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         self.heatmap_sizes = [tuple(int(v) for v in s) for s in heatmap_sizes]
         self.sigma = sigma
         self.use_udp = use_udp
-        if use_udp:
-            raise NotImplementedError(
-                'AssociativeEmbeddingCodec: UDP targets are not supported')
         self.max_num_people = max_num_people
         assert 0 <= tag_level < len(self.heatmap_sizes)
         self.tag_level = tag_level
@@ -150,8 +152,12 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
                          level: int) -> np.ndarray:
         w, h = self.heatmap_sizes[level]
         kpts = np.array(keypoints[..., :2], dtype=np.float64, copy=True)
-        kpts[..., 0] = kpts[..., 0] * w / self.input_size[0]
-        kpts[..., 1] = kpts[..., 1] * h / self.input_size[1]
+        if self.use_udp:
+            kpts[..., 0] *= (w - 1) / (self.input_size[0] - 1)
+            kpts[..., 1] *= (h - 1) / (self.input_size[1] - 1)
+        else:
+            kpts[..., 0] *= w / self.input_size[0]
+            kpts[..., 1] *= h / self.input_size[1]
         return kpts
 
     def _heatmaps(self, kpts: np.ndarray, visible: np.ndarray,
@@ -234,7 +240,11 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         heatmaps = []
         for level, size in enumerate(self.heatmap_sizes):
             kpts = self._level_keypoints(keypoints, level)
-            heatmaps.append(self._heatmaps(kpts, keypoints_visible, size))
+            if self.use_udp:
+                heatmaps.append(generate_udp_gaussian_heatmaps(
+                    size, kpts, keypoints_visible, self.sigma)[0])
+            else:
+                heatmaps.append(self._heatmaps(kpts, keypoints_visible, size))
 
         kpts = self._level_keypoints(keypoints, self.tag_level)
         indices, weights = self._indices(kpts, keypoints_visible,

@@ -151,3 +151,21 @@ def test_bottomup_pipeline_packing():
     assert labels.keypoint_indices[:3, :, 1].sum() == \
         labels.keypoint_weights.sum()
 
+
+
+def test_udp_targets_peak_at_the_subpixel_position():
+    codec = _codec(input_size=(257, 257), heatmap_sizes=[(65, 65),
+                                                          (129, 129)],
+                   use_udp=True)
+    kpts = np.zeros((1, 17, 2))
+    kpts[0, 0] = (128.0, 64.0)  # level 0: (32, 16); level 1: (64, 32)
+    vis = np.zeros((1, 17))
+    vis[0, 0] = 1
+    enc = codec.encode(kpts, vis)
+    for level, (x, y) in enumerate([(32, 16), (64, 32)]):
+        hm = enc['heatmaps'][level][0]
+        assert hm.max() == pytest.approx(1.0)
+        assert np.unravel_index(hm.argmax(), hm.shape) == (y, x)
+        # sigma 2 in the level's own pixels at every level
+        assert hm[y, x + 2] == pytest.approx(np.exp(-0.5), rel=1e-5)
+    assert enc['heatmaps'][1][1:].max() == 0  # other joints empty

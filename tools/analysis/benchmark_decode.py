@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Benchmark the HigherHRNet grouping (NMS, top-k, match, adjust, refine).
 
 Compares a faithful re-statement of the original HeatmapParser (torch
