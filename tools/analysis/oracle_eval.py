@@ -45,23 +45,27 @@ def _meta_file(dataset: str) -> str:
 
 
 def oracle_maps(codec_kwargs: Dict, keypoints: np.ndarray,
-                visible: np.ndarray, width: int, height: int):
-    """Perfect heatmaps (K, H, W) and tags (K, H, W, 1) of one image."""
+                visible: np.ndarray, width: int, height: int,
+                stride: int = 1):
+    """Perfect heatmaps (K, h, w) and tags (K, h, w, 1) of one image, at
+    the image's size divided by ``stride`` (h = ceil(H / stride))."""
+    hm_w, hm_h = -(-width // stride), -(-height // stride)
     codec = AssociativeEmbeddingCodec(
-        input_size=(width, height), heatmap_sizes=[(width, height)],
+        input_size=(width, height), heatmap_sizes=[(hm_w, hm_h)],
         **codec_kwargs)
     num_k = keypoints.shape[1]
     if keypoints.shape[0] == 0:
         heatmaps = np.zeros((num_k, height, width), np.float32)
     else:
         heatmaps = codec.encode(keypoints, visible)['heatmaps'][0]
-    tags = np.zeros((num_k, height, width, 1), np.float32)
+    tags = np.zeros((num_k, hm_h, hm_w, 1), np.float32)
+    level_kpts = codec._level_keypoints(keypoints, 0)
     for n in range(keypoints.shape[0]):
         for k in range(num_k):
             if not visible[n, k] > 0:
                 continue
-            x, y = int(keypoints[n, k, 0]), int(keypoints[n, k, 1])
-            if 0 <= x < width and 0 <= y < height:
+            x, y = int(level_kpts[n, k, 0]), int(level_kpts[n, k, 1])
+            if 0 <= x < hm_w and 0 <= y < hm_h:
                 tags[k, y, x, 0] = n + 1
     return codec, heatmaps, tags
 
@@ -71,10 +75,12 @@ def oracle_eval(ann_file: str,
                 dataset: str = 'coco',
                 outfile_prefix: Optional[str] = None,
                 codec_kwargs: Optional[Dict] = None,
+                stride: int = 1,
                 verbose: bool = True) -> Dict[str, float]:
     """Encode the ground truth, decode it and return ``CocoMetric``'s
     results (``AP``, ``AP .5``, ...). ``img_dir`` is only checked (the
-    images themselves are not needed)."""
+    images themselves are not needed). ``stride`` > 1 encodes at a coarser
+    level (image size / stride) to measure the quantisation loss."""
     codec_kwargs = dict(codec_kwargs or {})
     with open(ann_file) as f:
         data = json.load(f)
@@ -112,10 +118,13 @@ def oracle_eval(ann_file: str,
         visible = (kpts[..., 2] > 0).astype(np.float32)
         codec, heatmaps, tags = oracle_maps(codec_kwargs, kpts[..., :2],
                                             visible, img['width'],
-                                            img['height'])
+                                            img['height'], stride)
         keypoints, keypoint_scores, instance_scores = codec.decode(
             heatmaps, tags)
-        # heatmap pixels are image pixels here (level size == image size)
+        # heatmap pixels -> image pixels (identity with stride 1)
+        hm_h, hm_w = heatmaps.shape[-2:]
+        keypoints = keypoints * np.array(
+            [img['width'] / hm_w, img['height'] / hm_h], np.float32)
         # bottom-up samples carry the list of the image's annotation ids as
         # ``id`` (as MMPose's bottom-up datasets): CocoMetric then keeps all
         # the instances of an image instead of de-duplicating them by id
@@ -153,6 +162,11 @@ def parse_args():
     parser.add_argument(
         '--dataset', choices=['coco', 'crowdpose'], default='coco')
     parser.add_argument('--sigma', type=float, default=2)
+    parser.add_argument(
+        '--stride', type=int, default=1,
+        help='encode at the image size divided by this (1: image size; '
+        '2 or 4: the resolution of HigherHRNet\'s levels on an input of '
+        'the image\'s size)')
     return parser.parse_args()
 
 
@@ -160,7 +174,7 @@ def main():
     args = parse_args()
     results = oracle_eval(
         args.ann_file, args.img_dir, args.dataset,
-        codec_kwargs=dict(sigma=args.sigma))
+        codec_kwargs=dict(sigma=args.sigma), stride=args.stride)
     print(f'AP: {results["AP"]:.4f}')
     for k, v in results.items():
         if k != 'AP':
