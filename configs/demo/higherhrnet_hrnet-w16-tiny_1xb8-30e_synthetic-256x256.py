@@ -48,8 +48,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='LoadImage'),
-    dict(type='BottomupResize', input_size=codec['input_size'],
-         size_factor=64, resize_mode='expand'),
+    dict(type='BottomupOriginalResize', input_size=256),
     dict(type='PackPoseInputs',
          meta_keys=('id', 'img_id', 'img_path', 'crowd_index', 'ori_shape',
                     'img_shape', 'input_size', 'input_center', 'input_scale',

@@ -94,11 +94,9 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='LoadImage'),
-    dict(
-        type='BottomupResize',
-        input_size=codec['input_size'],
-        size_factor=64,
-        resize_mode='expand'),
+    # the original's test resize: short side 512 (rounded up to 64), the
+    # long side keeping the aspect ratio, centred as the original
+    dict(type='BottomupOriginalResize', input_size=512),
     dict(
         type='PackPoseInputs',
         meta_keys=('id', 'img_id', 'img_path', 'crowd_index', 'ori_shape',
