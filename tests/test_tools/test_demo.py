@@ -1,0 +1,53 @@
+"""tools/demo.py end to end on a tiny synthetic set: data generation,
+training, test metrics and the pictures."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+DEMO = ROOT / 'tools' / 'demo.py'
+KEYS = ('coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AP (M)', 'coco/AP (L)',
+        'coco/AR')
+
+
+def _run(tmp_path, *extra):
+    data, work = tmp_path / 'data', tmp_path / 'work'
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
+    proc = subprocess.run(
+        [sys.executable, str(DEMO), '--data-root', str(data), '--work-dir',
+         str(work), '--num-train', '4', '--num-val', '1', '--epochs', '1',
+         '--batch-size', '2', '--num-workers', '0', '--val-interval', '0',
+         '--num-vis', '1', *extra],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return data, work
+
+
+def _check(data, work, levels):
+    assert (data / 'annotations' / 'person_keypoints_train.json').is_file()
+    metrics = json.loads((work / 'metrics.json').read_text())
+    for key in KEYS:
+        assert key in metrics and isinstance(metrics[key], float)
+    assert (work / 'epoch_1.pth').is_file()
+    vis = work / 'vis'
+    for kind in ('pose', 'heatmaps', 'tags'):
+        pngs = list(vis.glob(f'{kind}_*.png'))
+        assert len(pngs) == 1, kind
+        assert pngs[0].read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    cfg = next(work.glob('*.py')).read_text()
+    assert f'num_deconv_layers={levels - 1}' in cfg.replace(' ', '')
+
+
+def test_demo_tiny_run(tmp_path):
+    data, work = _run(tmp_path)
+    _check(data, work, levels=2)
+
+
+@pytest.mark.parametrize('extra', [('--baseline', )])
+def test_demo_tiny_baseline(tmp_path, extra):
+    data, work = _run(tmp_path, *extra)
+    _check(data, work, levels=1)
