@@ -118,8 +118,7 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
                  decode_refine: bool = True,
                  decode_joint_order: Optional[Sequence[int]] = None,
                  decode_use_detection_val: bool = True,
-                 decode_ignore_too_much: bool = False,
-                 **kwargs) -> None:
+                 decode_ignore_too_much: bool = False) -> None:
         super().__init__()
         self.input_size = tuple(input_size)
         if heatmap_sizes is None:
@@ -133,7 +132,6 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         assert 0 <= tag_level < len(self.heatmap_sizes)
         self.tag_level = tag_level
         self.tag_per_keypoint = tag_per_keypoint
-        self.decode_cfg = kwargs
         self.decode_nms_kernel = int(decode_nms_kernel)
         self.decode_topk = int(decode_topk)
         self.decode_max_instances = int(
