@@ -157,6 +157,53 @@ def _load_rgb(path):
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+def draw_poses(img_rgb, pred_instances, metainfo, out_file, kpt_thr=0.1,
+               radius=3, thickness=2):
+    """Draw predicted people (skeleton links and joints, in the dataset's
+    colours, with the pose score) on an RGB image and write a PNG.
+
+    Drawn with OpenCV directly: MMPose 1.3's ``PoseLocalVisualizer`` passes
+    a 1-element radius array that NumPy 2 refuses to turn into an int.
+    """
+    import cv2
+    import numpy as np
+
+    def as_np(x):
+        return x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
+
+    img = np.ascontiguousarray(img_rgb.copy())
+    kpts = as_np(pred_instances.keypoints).reshape(-1, len(
+        metainfo['keypoint_id2name']), 2)
+    scores = as_np(pred_instances.keypoint_scores).reshape(kpts.shape[:2])
+    inst_scores = as_np(pred_instances.bbox_scores).reshape(-1) \
+        if 'bbox_scores' in pred_instances else scores.mean(-1)
+    kpt_colors = np.asarray(metainfo['keypoint_colors']).reshape(-1, 3)
+    link_colors = np.asarray(metainfo['skeleton_link_colors']).reshape(-1, 3)
+    links = metainfo['skeleton_links']
+    h, w = img.shape[:2]
+    for pts, sc, isc in zip(kpts, scores, inst_scores):
+        if not (sc >= kpt_thr).any():
+            continue
+        for (a, b), c in zip(links, link_colors):
+            if sc[a] >= kpt_thr and sc[b] >= kpt_thr:
+                cv2.line(img, (int(pts[a, 0]), int(pts[a, 1])),
+                         (int(pts[b, 0]), int(pts[b, 1])),
+                         tuple(int(v) for v in c), thickness, cv2.LINE_AA)
+        for p, s_, c in zip(pts, sc, kpt_colors):
+            if s_ >= kpt_thr:
+                cv2.circle(img, (int(p[0]), int(p[1])), radius,
+                           tuple(int(v) for v in c), -1, cv2.LINE_AA)
+        vis = pts[sc >= kpt_thr]
+        x, y = int(np.clip(vis[:, 0].min(), 0, w - 1)), int(
+            np.clip(vis[:, 1].min() - 4, 8, h - 1))
+        cv2.putText(img, f'{float(isc):.2f}', (x, y),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
+                    cv2.LINE_AA)
+    ok = cv2.imwrite(out_file, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    assert ok, out_file
+    return out_file
+
+
 def visualise(runner, out_dir, num_vis):
     """Pose, heatmap-pyramid and tag-map PNGs for the first val images."""
     import matplotlib
@@ -165,15 +212,11 @@ def visualise(runner, out_dir, num_vis):
     import numpy as np
     import torch
     from mmengine.dataset import pseudo_collate
-    from mmpose.visualization import PoseLocalVisualizer
 
     os.makedirs(out_dir, exist_ok=True)
     model = runner.model
     model.eval()
     dataset = runner.test_dataloader.dataset
-    visualizer = PoseLocalVisualizer(
-        name=f'demo_vis_{time.time_ns()}', radius=3, line_width=2)
-    visualizer.set_dataset_meta(dataset.metainfo)
     old_test_cfg = model.test_cfg
     model.test_cfg = dict(old_test_cfg or {}, output_heatmaps=True)
     num_k = model.head.num_keypoints
@@ -191,9 +234,7 @@ def visualise(runner, out_dir, num_vis):
 
             # 1. the predicted poses
             path = osp.join(out_dir, f'pose_{name}.png')
-            visualizer.add_datasample(
-                name, img, sample, draw_gt=False, draw_bbox=False,
-                kpt_thr=0.1, show=False, out_file=path)
+            draw_poses(img, sample.pred_instances, dataset.metainfo, path)
             written.append(path)
 
             # the network input (denormalised) for the maps
