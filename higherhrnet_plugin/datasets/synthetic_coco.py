@@ -1,11 +1,15 @@
 """Seeded generator of a small synthetic COCO-format person keypoint dataset.
 
-People are articulated 17-joint stick-and-blob figures on the COCO skeleton
-(filled limbs, a torso polygon and a head circle, each part in its own
-colour) drawn over textured, cluttered backgrounds.  Every image holds 1-6
+People are articulated 17-joint figures on the COCO skeleton, drawn like
+jointed mannequins (filled limbs with round elbows and knees, hands and
+shoes, a torso polygon, a head with ears, eyes and nose; each part in its own
+colour) over textured, cluttered backgrounds.  Every image holds 1-6
 people from about 24 px to 300 px tall; people may overlap or be cut by the
 image border, and some images hold a *crowd* region (a cluster of tiny
-figures) annotated with ``iscrowd=1`` and an uncompressed RLE mask.
+figures) annotated with ``iscrowd=1`` and an uncompressed RLE mask.  As in
+COCO, people smaller than 32x32 px of visible area keep their box and mask
+but get no keypoint labels (``num_keypoints=0``), so training masks them out
+and ``COCOeval`` ignores them.
 
 Keypoint visibility follows COCO: ``v=2`` labelled and visible, ``v=1``
 labelled but occluded (by another person, an occluding object, self
@@ -225,7 +229,7 @@ def _sample_pose(rng: np.random.Generator, root: np.ndarray,
         height=H)
 
 
-def _person_colors(rng: np.random.Generator) -> Dict[int, Tuple]:
+def _person_colors(rng: np.random.Generator) -> Dict:
     skin = _rand_color(rng, 40, 255)
     shirt = _rand_color(rng)
     pants = _rand_color(rng)
@@ -237,7 +241,10 @@ def _person_colors(rng: np.random.Generator) -> Dict[int, Tuple]:
     sleeve = vary(shirt)
     fore = vary(skin, 30) if rng.random() < 0.5 else vary(sleeve, 40)
     shin = vary(pants, 60)
+    shoe = _rand_color(rng, 0, 90)
     return {
+        'skin': skin,
+        'shoe': shoe,
         HEAD: skin,
         TORSO: shirt,
         L_UARM: sleeve,
@@ -257,7 +264,7 @@ def _fp(p: np.ndarray) -> Tuple[int, int]:
 
 
 def _draw_figure(img: np.ndarray, label: np.ndarray, pose: Dict,
-                 colors: Dict[int, Tuple], pid: int) -> None:
+                 colors: Dict, pid: int) -> None:
     kp = pose['kpts']
     H = pose['height']
 
@@ -271,21 +278,30 @@ def _draw_figure(img: np.ndarray, label: np.ndarray, pose: Dict,
         cv2.line(label, _fp(kp[a]), _fp(kp[b]), lab(part), t, cv2.LINE_8,
                  _SHIFT)
 
+    def cap(part, k, r_frac, color):
+        # round joints, hands and shoes, as on a jointed mannequin
+        r = max(1, int(round(r_frac * H * _SCALE)))
+        cv2.circle(img, _fp(kp[k]), r, color, -1, cv2.LINE_AA, _SHIFT)
+        cv2.circle(label, _fp(kp[k]), r, lab(part), -1, cv2.LINE_8, _SHIFT)
+
+    def shade(c):
+        return tuple(int(0.6 * v) for v in c)
+
     def arm(left):
-        if left:
-            seg(L_UARM, 5, 7, 0.055)
-            seg(L_FARM, 7, 9, 0.045)
-        else:
-            seg(R_UARM, 6, 8, 0.055)
-            seg(R_FARM, 8, 10, 0.045)
+        (up, fore), (sh, el, wr) = ((L_UARM, L_FARM), (5, 7, 9)) if left \
+            else ((R_UARM, R_FARM), (6, 8, 10))
+        seg(up, sh, el, 0.055)
+        seg(fore, el, wr, 0.045)
+        cap(fore, el, 0.03, shade(colors[up]))
+        cap(fore, wr, 0.035, colors['skin'])
 
     def leg(left):
-        if left:
-            seg(L_THIGH, 11, 13, 0.08)
-            seg(L_SHIN, 13, 15, 0.06)
-        else:
-            seg(R_THIGH, 12, 14, 0.08)
-            seg(R_SHIN, 14, 16, 0.06)
+        (th, sn), (hp, kn, an) = ((L_THIGH, L_SHIN), (11, 13, 15)) if left \
+            else ((R_THIGH, R_SHIN), (12, 14, 16))
+        seg(th, hp, kn, 0.08)
+        seg(sn, kn, an, 0.06)
+        cap(sn, kn, 0.042, shade(colors[th]))
+        cap(sn, an, 0.04, colors['shoe'])
 
     def torso():
         pad = 0.03 * H
@@ -307,6 +323,12 @@ def _draw_figure(img: np.ndarray, label: np.ndarray, pose: Dict,
 
     def head():
         r = max(1, int(round(pose['r_head'] * _SCALE)))
+        ear_r = max(1, int(round(0.25 * pose['r_head'] * _SCALE)))
+        for i in (3, 4):  # ears stick out behind the head circle
+            cv2.circle(img, _fp(kp[i]), ear_r, shade(colors[HEAD]), -1,
+                       cv2.LINE_AA, _SHIFT)
+            cv2.circle(label, _fp(kp[i]), ear_r, lab(HEAD), -1, cv2.LINE_8,
+                       _SHIFT)
         cv2.circle(img, _fp(pose['head_c']), r, colors[HEAD], -1,
                    cv2.LINE_AA, _SHIFT)
         cv2.circle(label, _fp(pose['head_c']), r, lab(HEAD), -1, cv2.LINE_8,
@@ -316,6 +338,9 @@ def _draw_figure(img: np.ndarray, label: np.ndarray, pose: Dict,
             for i in (1, 2):
                 cv2.circle(img, _fp(kp[i]), er, (20, 20, 20), -1,
                            cv2.LINE_AA, _SHIFT)
+            nr = max(1, int(round(0.15 * pose['r_head'] * _SCALE)))
+            cv2.circle(img, _fp(kp[0]), nr, shade(colors[HEAD]), -1,
+                       cv2.LINE_AA, _SHIFT)
 
     far_left = pose['far_side'] == 'left'
     arm(far_left)
@@ -381,7 +406,8 @@ def _round(v: float) -> float:
 # image
 # --------------------------------------------------------------------------
 def _make_image(rng: np.random.Generator, w: int, h: int, with_crowd: bool,
-                min_height: float, max_height: float):
+                min_height: float, max_height: float,
+                min_keypoint_area: float):
     img = _make_background(rng, w, h)
     label = np.zeros((h, w), dtype=np.int32)
 
@@ -469,6 +495,19 @@ def _make_image(rng: np.random.Generator, w: int, h: int, with_crowd: bool,
             continue
         kps = []
         n_vis = 0
+        if pmask.sum() < min_keypoint_area:
+            # as in COCO, small people keep their box and mask but get no
+            # keypoint labels (num_keypoints=0): training masks them out and
+            # COCOeval ignores them
+            anns.append(
+                dict(
+                    iscrowd=0,
+                    keypoints=[0] * 51,
+                    num_keypoints=0,
+                    bbox=_mask_bbox(pmask),
+                    area=float(pmask.sum()),
+                    segmentation=_mask_polygons(pmask)))
+            continue
         side = abs(pose['yaw']) > math.radians(50)
         for k in range(17):
             x, y = pose['kpts'][k]
@@ -505,6 +544,7 @@ def make_synthetic_coco(out_dir: str,
                         crowd_prob: float = 0.3,
                         min_height: float = 24.,
                         max_height: float = 300.,
+                        min_keypoint_area: float = 32.**2,
                         jpeg_quality: int = JPEG_QUALITY) -> Dict[str, str]:
     """Generate the dataset under ``out_dir``.
 
@@ -516,6 +556,9 @@ def make_synthetic_coco(out_dir: str,
         crowd_prob: probability that an image holds a crowd region (every
             fourth image holds one regardless, so small sets have some).
         min_height / max_height: range of person heights (px).
+        min_keypoint_area: people whose visible area (px) is below this get
+            no keypoint labels, as COCO's small people (default 32**2, COCO's
+            small/medium boundary).
 
     Returns:
         dict mapping split name to its annotation file path.
@@ -536,7 +579,7 @@ def make_synthetic_coco(out_dir: str,
             rng = np.random.default_rng([int(seed), split_idx, i])
             with_crowd = (i % 4 == 1) or bool(rng.random() < crowd_prob)
             img, anns = _make_image(rng, w, h, with_crowd, min_height,
-                                    max_height)
+                                    max_height, min_keypoint_area)
             fname = f'{img_id:06d}.jpg'
             ok, buf = cv2.imencode(
                 '.jpg', img, [int(cv2.IMWRITE_JPEG_QUALITY), jpeg_quality])

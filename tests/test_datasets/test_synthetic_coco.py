@@ -108,6 +108,17 @@ def test_annotations_consistent(train_json):
     assert n_occluded > 0 and n_outside > 0
 
 
+def test_small_people_unlabelled_as_in_coco(train_json):
+    people = [a for a in train_json['annotations'] if not a['iscrowd']]
+    small = [a for a in people if a['area'] < 32**2]
+    labelled = [a for a in people if a['num_keypoints'] > 0]
+    assert small and labelled
+    for a in small:  # box and mask kept, no keypoint labels
+        assert a['num_keypoints'] == 0 and not any(a['keypoints'])
+        assert a['bbox'][2] > 0 and a['segmentation']
+    assert all(a['area'] >= 32**2 for a in labelled)
+
+
 def test_crowd_and_heights(train_json):
     anns = train_json['annotations']
     crowd_imgs = {a['image_id'] for a in anns if a['iscrowd']}
@@ -146,7 +157,8 @@ def test_xtcocotools_masks(data_root):
         if ann['iscrowd']:
             assert m.sum() == ann['area']
         elif mask_utils is not None:  # cv2 fallback rasterises boundaries
-            assert m.sum() <= ann['area'] * 1.05 + 4
+            # outer polygons also cover gaps enclosed by limbs (as COCO's)
+            assert m.sum() <= ann['area'] * 1.3 + 4
 
 
 def _decode(seg, h, w, mask_utils):
