@@ -42,7 +42,9 @@ VAL_ANN = 'annotations/person_keypoints_val.json'
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Train + test + visualise HigherHRNet on synthetic COCO')
-    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--work-dir', default=None,
+                        help='default: work_dirs/demo, or '
+                        'work_dirs/demo_baseline with --baseline')
     parser.add_argument('--data-root', default='data/synthetic_coco')
     parser.add_argument('--epochs', type=int, default=None,
                         help='training epochs (default: the config\'s)')
@@ -92,8 +94,8 @@ def to_baseline(cfg):
     head.with_ae_loss = (True, )
     head.loss.heatmap_weights = (1.0, )
     head.loss.with_ae_loss = (True, )
-    head.loss.push_loss_weights = (1e-3, )
-    head.loss.pull_loss_weights = (1e-3, )
+    head.loss.push_loss_weights = head.loss.push_loss_weights[:1]
+    head.loss.pull_loss_weights = head.loss.pull_loss_weights[:1]
     head.decoder = copy.deepcopy(codec)
     for t in cfg.train_dataloader.dataset.pipeline:
         if t['type'] == 'GenerateTarget':
@@ -105,7 +107,8 @@ def build_cfg(args):
     cfg = Config.fromfile(CONFIG)
     data_root = osp.abspath(args.data_root) + '/'
     cfg.data_root = data_root
-    cfg.work_dir = osp.abspath(args.work_dir)
+    cfg.work_dir = osp.abspath(args.work_dir or (
+        'work_dirs/demo_baseline' if args.baseline else 'work_dirs/demo'))
     cfg.randomness = dict(seed=args.seed)
     cfg.launcher = 'none'
 
@@ -124,19 +127,16 @@ def build_cfg(args):
     for name in ('val_evaluator', 'test_evaluator'):
         cfg[name].ann_file = data_root + VAL_ANN
 
-    # schedule: stretch the config's milestones to --epochs
+    # schedule: stretch the config's epoch-based schedulers to --epochs
     if args.epochs is not None:
-        old = cfg.train_cfg.max_epochs
         n = max(1, int(args.epochs))
         cfg.train_cfg.max_epochs = n
         cfg.train_cfg.val_interval = max(1, n // 3) if n >= 3 else n
         for s in cfg.param_scheduler:
-            if s.get('by_epoch', True) and s['type'] == 'MultiStepLR':
+            if s.get('by_epoch', True):
                 s['end'] = n
-                s['milestones'] = [
-                    max(1, round(m * n / old)) for m in s['milestones']
-                    if round(m * n / old) < n
-                ]
+                if 'T_max' in s:
+                    s['T_max'] = n
         cfg.default_hooks.checkpoint.interval = cfg.train_cfg.val_interval
     if args.val_interval is not None:
         if args.val_interval <= 0:
@@ -157,53 +157,6 @@ def _load_rgb(path):
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-def draw_poses(img_rgb, pred_instances, metainfo, out_file, kpt_thr=0.1,
-               radius=3, thickness=2):
-    """Draw predicted people (skeleton links and joints, in the dataset's
-    colours, with the pose score) on an RGB image and write a PNG.
-
-    Drawn with OpenCV directly: MMPose 1.3's ``PoseLocalVisualizer`` passes
-    a 1-element radius array that NumPy 2 refuses to turn into an int.
-    """
-    import cv2
-    import numpy as np
-
-    def as_np(x):
-        return x.cpu().numpy() if hasattr(x, 'cpu') else np.asarray(x)
-
-    img = np.ascontiguousarray(img_rgb.copy())
-    kpts = as_np(pred_instances.keypoints).reshape(-1, len(
-        metainfo['keypoint_id2name']), 2)
-    scores = as_np(pred_instances.keypoint_scores).reshape(kpts.shape[:2])
-    inst_scores = as_np(pred_instances.bbox_scores).reshape(-1) \
-        if 'bbox_scores' in pred_instances else scores.mean(-1)
-    kpt_colors = np.asarray(metainfo['keypoint_colors']).reshape(-1, 3)
-    link_colors = np.asarray(metainfo['skeleton_link_colors']).reshape(-1, 3)
-    links = metainfo['skeleton_links']
-    h, w = img.shape[:2]
-    for pts, sc, isc in zip(kpts, scores, inst_scores):
-        if not (sc >= kpt_thr).any():
-            continue
-        for (a, b), c in zip(links, link_colors):
-            if sc[a] >= kpt_thr and sc[b] >= kpt_thr:
-                cv2.line(img, (int(pts[a, 0]), int(pts[a, 1])),
-                         (int(pts[b, 0]), int(pts[b, 1])),
-                         tuple(int(v) for v in c), thickness, cv2.LINE_AA)
-        for p, s_, c in zip(pts, sc, kpt_colors):
-            if s_ >= kpt_thr:
-                cv2.circle(img, (int(p[0]), int(p[1])), radius,
-                           tuple(int(v) for v in c), -1, cv2.LINE_AA)
-        vis = pts[sc >= kpt_thr]
-        x, y = int(np.clip(vis[:, 0].min(), 0, w - 1)), int(
-            np.clip(vis[:, 1].min() - 4, 8, h - 1))
-        cv2.putText(img, f'{float(isc):.2f}', (x, y),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
-                    cv2.LINE_AA)
-    ok = cv2.imwrite(out_file, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-    assert ok, out_file
-    return out_file
-
-
 def visualise(runner, out_dir, num_vis):
     """Pose, heatmap-pyramid and tag-map PNGs for the first val images."""
     import matplotlib
@@ -212,6 +165,8 @@ def visualise(runner, out_dir, num_vis):
     import numpy as np
     import torch
     from mmengine.dataset import pseudo_collate
+
+    from higherhrnet_plugin.visualization import draw_poses
 
     os.makedirs(out_dir, exist_ok=True)
     model = runner.model

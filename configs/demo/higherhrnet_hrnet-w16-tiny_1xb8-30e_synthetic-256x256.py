@@ -3,12 +3,12 @@
 _base_ = ['../higherhrnet/coco/higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py']
 
 train_cfg = dict(max_epochs=30, val_interval=10)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-3))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=100, start_factor=0.01,
          by_epoch=False),
-    dict(type='MultiStepLR', begin=0, end=30, milestones=[22, 27],
-         gamma=0.1, by_epoch=True)
+    dict(type='CosineAnnealingLR', begin=0, end=30, T_max=30, eta_min=1e-5,
+         by_epoch=True)
 ]
 auto_scale_lr = dict(base_batch_size=8)
 default_hooks = dict(
@@ -32,15 +32,24 @@ model = dict(
             stage4=dict(num_modules=1, num_blocks=(2, 2, 2, 2),
                         num_channels=(16, 32, 64, 128))),
         init_cfg=None),
-    head=dict(in_channels=16, deconv_channels=(16, ), num_basic_blocks=2,
-              decoder=codec))
+    head=dict(
+        in_channels=16,
+        deconv_channels=(16, ),
+        num_basic_blocks=2,
+        # tags must separate within a few thousand steps. The 'exp' push
+        # loss has no gradient while all tags are equal (as initialised), so
+        # on so short a schedule they can stay collapsed; the original's
+        # 'max' push (hinge on |tag difference| < 1) separates them at once
+        loss=dict(ae_loss_type='max'),
+        decoder=codec))
 
 data_root = 'data/synthetic_coco/'
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='BottomupRandomAffine', input_size=codec['input_size'],
-         shift_factor=40 / 512, scale_factor=(0.75, 1.5), scale_type='short',
-         rotate_factor=30, shear_prob=0, distribution='uniform'),
+         shift_factor=40 / 512, scale_factor=(0.75, 1.25), scale_type='short',
+         # the generator already randomises poses and leans
+         rotate_factor=0, shear_prob=0, distribution='uniform'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='GenerateTarget', encoder=codec),
     dict(type='BottomupGetMultiLevelHeatmapMask'),

@@ -51,25 +51,3 @@ def test_demo_tiny_run(tmp_path):
 def test_demo_tiny_baseline(tmp_path, extra):
     data, work = _run(tmp_path, *extra)
     _check(data, work, levels=1)
-
-
-def test_draw_poses_draws_confident_people(tmp_path):
-    import numpy as np
-    from mmengine.structures import InstanceData
-    from mmpose.datasets.datasets.utils import parse_pose_metainfo
-    sys.path.insert(0, str(DEMO.parent))
-    try:
-        import demo
-    finally:
-        sys.path.remove(str(DEMO.parent))
-    meta = parse_pose_metainfo(dict(from_file='configs/_base_/datasets/coco.py'))
-    rng = np.random.default_rng(0)
-    inst = InstanceData(
-        keypoints=rng.uniform(10, 90, (2, 17, 2)).astype(np.float32),
-        keypoint_scores=np.full((2, 17), 0.9, np.float32),
-        bbox_scores=np.array([0.8, 0.6], np.float32))
-    out = demo.draw_poses(np.zeros((100, 100, 3), np.uint8), inst, meta,
-                          str(tmp_path / 'pose.png'))
-    import cv2
-    img = cv2.imread(out)
-    assert img.shape == (100, 100, 3) and img.any()
