@@ -1,0 +1,239 @@
+"""tools/infer.py on a folder of images, its one-line errors, ``--tta``,
+and the OpenCV pose drawer it uses.
+
+The model is a randomly initialised tiny model of the demo config, its
+heatmap biases raised so that it predicts people: the predictions are
+meaningless but must be well formed."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).parents[2]
+INFER = ROOT / 'tools' / 'infer.py'
+CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+                 'synthetic-256x256.py')
+W32_CONFIG = ROOT / ('configs/higherhrnet/coco/higherhrnet_hrnet-w32_'
+                     '8xb24-300e_coco-512x512.py')
+SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
+COCO_IMAGE = SHARED_COCO / '000000000785.jpg'
+NUM_KEYPOINTS = 17
+
+
+def _run(*args, cwd):
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
+    return subprocess.run([sys.executable, str(INFER), *map(str, args)],
+                          cwd=str(cwd), env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def _error_lines(stderr):
+    """stderr without Python warnings (the warning line and its source
+    line)."""
+    lines = stderr.splitlines()
+    out, skip = [], False
+    for line in lines:
+        if skip:
+            skip = False
+            continue
+        if 'Warning:' in line:
+            skip = True
+            continue
+        out.append(line)
+    return [line for line in out if line.strip()]
+
+
+@pytest.fixture(scope='module')
+def work(tmp_path_factory):
+    """A random-init checkpoint of the demo config and an image folder:
+    a synthetic JPEG, a synthetic image as PNG with a non-integer name,
+    a corrupt .jpg, a text file, and the shared COCO image if present."""
+    from mmpose.apis import init_model
+
+    from higherhrnet_plugin.datasets.synthetic_coco import \
+        make_synthetic_coco
+    root = tmp_path_factory.mktemp('infer')
+    torch.manual_seed(0)
+    model = init_model(str(CONFIG), None, device='cpu')
+    with torch.no_grad():
+        # heatmaps well above the detection threshold everywhere, so that
+        # the random weights' peaks give "people" on any image
+        for layer in model.head.final_layers:
+            layer.bias[:NUM_KEYPOINTS] += 0.5
+    ckpt = root / 'tiny_higherhrnet.pth'
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'epoch': 0, 'note': 'random init for tests'}},
+               str(ckpt))
+
+    make_synthetic_coco(str(root / 'syn'), num_train=2, num_val=1)
+    images = root / 'images'
+    images.mkdir()
+    train = sorted((root / 'syn' / 'images' / 'train').glob('*.jpg'))[0]
+    shutil.copy(train, images / train.name)
+    val = sorted((root / 'syn' / 'images' / 'val').glob('*.jpg'))[0]
+    cv2.imwrite(str(images / 'person_a.png'), cv2.imread(str(val)))
+    (images / 'broken.jpg').write_bytes(b'this is not a JPEG\n' * 10)
+    (images / 'notes.txt').write_text('not an image, ignored\n')
+    if COCO_IMAGE.is_file():
+        shutil.copy(COCO_IMAGE, images / COCO_IMAGE.name)
+    return dict(root=root, ckpt=ckpt, images=images, val=val,
+                dataset_meta=model.dataset_meta)
+
+
+@pytest.fixture(scope='module')
+def folder_run(work):
+    """One run on the folder, into an out dir that already holds a file."""
+    out = work['root'] / 'out'
+    (out / 'vis').mkdir(parents=True)
+    (out / 'keep.txt').write_text('written before\n')
+    (out / 'vis' / 'old.png').write_bytes(b'old')
+    proc = _run(work['images'], '--config', CONFIG, '--checkpoint',
+                work['ckpt'], '--out-dir', out, cwd=work['root'])
+    return proc, out
+
+
+def test_folder_results_json(work, folder_run):
+    proc, out = folder_run
+    assert proc.returncode == 1, proc.stderr  # the corrupt image failed
+    results = json.loads((out / 'results.json').read_text())
+    assert isinstance(results, list)
+    good = sorted(p.name for p in work['images'].iterdir()
+                  if p.suffix in ('.jpg', '.png') and p.name != 'broken.jpg')
+    # the random model finds "people" on these images; each entry is COCO
+    assert {r['file_name'] for r in results} <= set(good)
+    assert results, 'no person predicted at all'
+    expected_ids = {n: int(Path(n).stem) for n in good if n != 'person_a.png'}
+    # running index over the non-integer stems in name order, skipping the
+    # stem ids (1): broken.jpg (failed, still counted) 0, person_a.png 2
+    expected_ids['person_a.png'] = 2
+    for r in results:
+        assert set(r) == {'image_id', 'category_id', 'keypoints', 'score',
+                          'file_name'}
+        assert r['category_id'] == 1
+        assert r['image_id'] == expected_ids[r['file_name']]
+        assert isinstance(r['image_id'], int)
+        kpts = np.asarray(r['keypoints'], dtype=np.float64)
+        assert kpts.shape == (NUM_KEYPOINTS * 3, )
+        assert np.isfinite(kpts).all()
+        assert np.isfinite(r['score'])
+        scores = kpts[2::3]
+        assert ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_folder_overlays_and_nothing_deleted(work, folder_run):
+    proc, out = folder_run
+    good = [p for p in work['images'].iterdir()
+            if p.suffix in ('.jpg', '.png') and p.name != 'broken.jpg']
+    for src in good:
+        png = out / 'vis' / f'{src.stem}.png'
+        assert png.is_file(), (png, proc.stderr)
+        drawn = cv2.imread(str(png))
+        assert drawn is not None
+        assert drawn.shape == cv2.imread(str(src)).shape
+    assert not (out / 'vis' / 'broken.png').exists()
+    assert (out / 'keep.txt').read_text() == 'written before\n'
+    assert (out / 'vis' / 'old.png').read_bytes() == b'old'
+    assert 'Traceback' not in proc.stderr
+
+
+def test_folder_corrupt_image_is_one_line(work, folder_run):
+    proc, _ = folder_run
+    lines = _error_lines(proc.stderr)
+    broken = [line for line in lines if 'broken.jpg' in line]
+    assert len(broken) == 1, proc.stderr
+    assert 'skipped' in broken[0]
+    # the other line is the final count; nothing names the good images
+    assert len(lines) == 2, proc.stderr
+    assert '1 of ' in lines[1] and 'failed' in lines[1]
+
+
+def test_missing_input_and_checkpoint(work, tmp_path):
+    proc = _run(tmp_path / 'nowhere', '--config', CONFIG, '--checkpoint',
+                work['ckpt'], '--out-dir', tmp_path / 'out', cwd=tmp_path)
+    assert proc.returncode != 0
+    assert _error_lines(proc.stderr) == [
+        f"input: no such file or folder '{tmp_path / 'nowhere'}'"]
+
+    missing = tmp_path / 'missing.pth'
+    proc = _run(work['val'], '--config', CONFIG, '--checkpoint', missing,
+                '--out-dir', tmp_path / 'out', cwd=tmp_path)
+    assert proc.returncode != 0
+    assert _error_lines(proc.stderr) == [
+        f"checkpoint: no such file '{missing}'"]
+    assert not (tmp_path / 'out' / 'results.json').exists()
+
+
+def test_checkpoint_config_mismatch(work, tmp_path):
+    proc = _run(work['val'], '--config', W32_CONFIG, '--checkpoint',
+                work['ckpt'], '--out-dir', tmp_path / 'out', cwd=tmp_path)
+    assert proc.returncode != 0
+    lines = _error_lines(proc.stderr)
+    assert len(lines) == 1, proc.stderr
+    line = lines[0]
+    assert str(work['ckpt']) in line and str(W32_CONFIG) in line, line
+    assert 'does not fit' in line
+    # the first parameter that differs, with both shapes
+    assert "'backbone." in line and 'shape' in line, line
+    assert not (tmp_path / 'out' / 'results.json').exists()
+
+
+def test_tta_without_tta_model_is_one_line(work, tmp_path):
+    config = tmp_path / 'no_tta.py'
+    config.write_text("default_scope = 'mmpose'\nmodel = dict()\n")
+    proc = _run(work['val'], '--config', config, '--checkpoint',
+                work['ckpt'], '--tta', '--out-dir', tmp_path / 'out',
+                cwd=tmp_path)
+    assert proc.returncode != 0
+    assert _error_lines(proc.stderr) == [
+        f'--tta: the config {config} has no `tta_model`']
+
+
+def test_tta_on_one_image(work, tmp_path, capsys, monkeypatch):
+    """In-process (the module is imported already): saves a start-up."""
+    monkeypatch.syspath_prepend(str(INFER.parent))
+    import infer
+    out = tmp_path / 'out'
+    infer.main([str(work['val']), '--config', str(CONFIG), '--checkpoint',
+                str(work['ckpt']), '--out-dir', str(out), '--tta'])
+    results = json.loads((out / 'results.json').read_text())
+    assert isinstance(results, list) and results
+    for r in results:
+        assert r['image_id'] == int(work['val'].stem)
+        assert r['file_name'] == work['val'].name
+        assert len(r['keypoints']) == NUM_KEYPOINTS * 3
+    assert (out / 'vis' / f'{work["val"].stem}.png').is_file()
+    assert '1 of 1 image(s)' in capsys.readouterr().out
+
+
+def test_draw_poses_draws_confident_people(work, tmp_path):
+    from mmengine.structures import InstanceData
+
+    from higherhrnet_plugin.visualization import draw_poses
+    img = np.zeros((120, 160, 3), np.uint8)
+    rng = np.random.RandomState(0)
+    confident = np.stack([rng.uniform(20, 70, NUM_KEYPOINTS),
+                          rng.uniform(20, 100, NUM_KEYPOINTS)], -1)
+    faint = confident + [80, 0]  # the same pose, right half of the image
+    inst = InstanceData(
+        keypoints=np.stack([confident, faint]).astype(np.float32),
+        keypoint_scores=np.stack([np.full(NUM_KEYPOINTS, 0.9),
+                                  np.full(NUM_KEYPOINTS, 0.05)]),
+        bbox_scores=np.array([0.9, 0.05]))
+    out = str(tmp_path / 'pose.png')
+    assert draw_poses(img, inst, work['dataset_meta'], out,
+                      kpt_thr=0.1) == out
+    assert not img.any(), 'the input image was modified'
+    drawn = cv2.imread(out)
+    assert drawn.shape == img.shape
+    # joints drawn where the confident person is ...
+    for x, y in confident.astype(int):
+        assert drawn[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].any()
+    # ... and nothing for the person below the threshold
+    assert not drawn[:, 81:].any()
