@@ -1,0 +1,71 @@
+"""tools/analysis/benchmark_heads.py: measures heads in subprocesses, writes
+results.json/.md/.png, reports failures instead of crashing."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+TOOL = str(ROOT / 'tools/analysis/benchmark_heads.py')
+DEMO = 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py'
+CID = ('mmpose::body_2d_keypoint/cid/coco/'
+        'cid_hrnet-w32_8xb20-140e_coco-512x512.py')
+
+
+def run_tool(*args):
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
+    return subprocess.run([sys.executable, TOOL, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_benchmark_two_heads_and_a_broken_one(tmp_path):
+    broken = tmp_path / 'broken.py'
+    broken.write_text(f"_base_ = ['{ROOT / DEMO}']\n"
+                      "model = dict(head=dict(type='NoSuchHead'))\n")
+    out = tmp_path / 'out'
+    proc = run_tool('--configs', f'ours={DEMO}', f'cid={CID}',
+                    f'broken={broken}', '--shape', '64', '--warmup', '0',
+                    '--repeats', '1', '--threads', '1', '--out', str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((out / 'results.json').read_text())
+    assert [r['name'] for r in results] == ['ours', 'cid', 'broken']
+    for r in results[:2]:
+        assert r['status'] == 'ok', r
+        for key in ('params', 'flops', 'forward_ms', 'decode_ms', 'e2e_ms',
+                    'peak_mb', 'people'):
+            assert r[key] is not None and r[key] >= 0, (key, r)
+        assert r['flip_test'] is False
+        assert r['settings']['shape'] == 64
+    assert results[0]['head'] == 'HigherHRNetHead'
+    assert results[1]['head'] == 'CIDHead'
+    assert results[0]['params'] < results[1]['params']
+    bad = results[2]
+    assert bad['status'].startswith('build')
+    assert 'NoSuchHead' in bad['reason'] and '\n' not in bad['reason']
+    md = (out / 'results.md').read_text()
+    assert '| ours |' in md and '| cid |' in md and 'NoSuchHead' in md
+    assert (out / 'results.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_missing_config_is_a_one_line_error(tmp_path):
+    proc = run_tool('--configs', 'configs/no/such_config.py', '--out',
+                    str(tmp_path))
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'configs/no/such_config.py' in lines[0]
+
+
+def test_train_budget_tiny(tmp_path):
+    out = tmp_path / 'out'
+    proc = run_tool('--configs', f'ours={DEMO}', '--skip-measure',
+                    '--train-budget', '0.05', '--num-train', '4',
+                    '--num-val', '2', '--num-workers', '0', '--threads', '1',
+                    '--out', str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    r = json.loads((out / 'results.json').read_text())[0]
+    assert r['train_status'] == 'ok', r
+    assert r['train_iters'] >= 1
+    for key in ('train_AP', 'train_AP (M)', 'train_AP (L)'):
+        assert key in r
+    assert 'AP (budget)' in (out / 'results.md').read_text()
