@@ -495,23 +495,14 @@ def _make_image(rng: np.random.Generator, w: int, h: int, with_crowd: bool,
             continue
         kps = []
         n_vis = 0
-        if pmask.sum() < min_keypoint_area:
-            # as in COCO, small people keep their box and mask but get no
-            # keypoint labels (num_keypoints=0): training masks them out and
-            # COCOeval ignores them
-            anns.append(
-                dict(
-                    iscrowd=0,
-                    keypoints=[0] * 51,
-                    num_keypoints=0,
-                    bbox=_mask_bbox(pmask),
-                    area=float(pmask.sum()),
-                    segmentation=_mask_polygons(pmask)))
-            continue
+        # as in COCO, small people keep their box and mask but get no
+        # keypoint labels (num_keypoints=0): training masks them out and
+        # COCOeval ignores them
+        labelled = pmask.sum() >= min_keypoint_area
         side = abs(pose['yaw']) > math.radians(50)
         for k in range(17):
             x, y = pose['kpts'][k]
-            if not (0 <= x < w and 0 <= y < h):
+            if not (labelled and 0 <= x < w and 0 <= y < h):
                 kps += [0, 0, 0]
                 continue
             v = 2 if _joint_visible(label, pose['kpts'][k], pid,
