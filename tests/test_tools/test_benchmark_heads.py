@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[2]
 TOOL = str(ROOT / 'tools/analysis/benchmark_heads.py')
 DEMO = 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py'
@@ -56,9 +58,16 @@ def test_missing_config_is_a_one_line_error(tmp_path):
     assert len(lines) == 1 and 'configs/no/such_config.py' in lines[0]
 
 
-def test_train_budget_tiny(tmp_path):
+RTMO = ('mmpose::body_2d_keypoint/rtmo/coco/'
+        'rtmo-s_8xb32-600e_coco-640x640.py')
+
+
+@pytest.mark.parametrize('entry', [f'ours={DEMO}', f'rtmo-s={RTMO}'])
+def test_train_budget_tiny(tmp_path, entry):
+    # each head's small variant builds, trains a few iterations and is
+    # evaluated (RTMO's narrowed neck and head must agree on channels)
     out = tmp_path / 'out'
-    proc = run_tool('--configs', f'ours={DEMO}', '--skip-measure',
+    proc = run_tool('--configs', entry, '--skip-measure',
                     '--train-budget', '0.05', '--num-train', '4',
                     '--num-val', '2', '--num-workers', '0', '--threads', '1',
                     '--out', str(out))
