@@ -2,8 +2,8 @@
 built-in synthetic COCO set, evaluate it, and draw its predictions.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-root DIR]
-        [--epochs N] [--num-train N --num-val M] [--baseline]
-        [--batch-size B] [--num-workers W] [--val-interval V]
+        [--time-budget MIN | --epochs N] [--num-train N --num-val M]
+        [--baseline] [--batch-size B] [--num-workers W] [--val-interval V]
         [--num-vis K] [--seed S]
 
 Steps:
@@ -13,7 +13,10 @@ Steps:
 2. train ``configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py``
    (``--baseline``: the same with no deconv level, i.e. the HRNet + AE
    baseline at 1/4 resolution only) with an MMEngine ``Runner`` on CPU; the
-   ``CheckpointHook`` writes the checkpoints in ``<work-dir>``;
+   ``CheckpointHook`` writes the checkpoints in ``<work-dir>``. CPUs differ
+   several-fold in speed, so unless ``--epochs`` is given, a few timed
+   training steps first measure this machine and the schedule is shortened
+   to the epochs that fit ``--time-budget`` minutes (at most the config's);
 3. ``runner.test()`` and write the COCO metrics to ``<work-dir>/metrics.json``;
 4. draw PNGs in ``<work-dir>/vis/``: predicted poses on a few val images
    (``pose_*.png``), the heatmap pyramid (every level and the aggregate,
@@ -47,7 +50,12 @@ def parse_args(argv=None):
                         'work_dirs/demo_baseline with --baseline')
     parser.add_argument('--data-root', default='data/synthetic_coco')
     parser.add_argument('--epochs', type=int, default=None,
-                        help='training epochs (default: the config\'s)')
+                        help='training epochs (default: the config\'s, or '
+                        'fewer to fit --time-budget)')
+    parser.add_argument('--time-budget', type=float, default=10.,
+                        help='minutes of training to fit the schedule in '
+                        'when --epochs is not given (default: 10, so that '
+                        'the whole demo ends within 15 minutes)')
     parser.add_argument('--num-train', type=int, default=400,
                         help='train images to generate (if absent)')
     parser.add_argument('--num-val', type=int, default=50,
@@ -127,28 +135,91 @@ def build_cfg(args):
     for name in ('val_evaluator', 'test_evaluator'):
         cfg[name].ann_file = data_root + VAL_ANN
 
-    # schedule: stretch the config's epoch-based schedulers to --epochs
     if args.epochs is not None:
-        n = max(1, int(args.epochs))
-        cfg.train_cfg.max_epochs = n
-        cfg.train_cfg.val_interval = max(1, n // 3) if n >= 3 else n
-        for s in cfg.param_scheduler:
-            if s.get('by_epoch', True):
-                s['end'] = n
-                if 'T_max' in s:
-                    s['T_max'] = n
-        cfg.default_hooks.checkpoint.interval = cfg.train_cfg.val_interval
-    if args.val_interval is not None:
-        if args.val_interval <= 0:
+        set_epochs(cfg, args.epochs)
+    set_val_interval(cfg, args.val_interval)
+    if args.baseline:
+        to_baseline(cfg)
+    return cfg
+
+
+def set_epochs(cfg, epochs):
+    """Stretch the config's epoch-based schedulers to ``epochs``."""
+    n = max(1, int(epochs))
+    cfg.train_cfg.max_epochs = n
+    cfg.train_cfg.val_interval = max(1, n // 3) if n >= 3 else n
+    for s in cfg.param_scheduler:
+        if s.get('by_epoch', True):
+            s['end'] = n
+            if 'T_max' in s:
+                s['T_max'] = n
+    cfg.default_hooks.checkpoint.interval = cfg.train_cfg.val_interval
+
+
+def set_val_interval(cfg, val_interval):
+    """Validate (and checkpoint) every ``val_interval`` epochs; 0: only
+    checkpoint the last epoch and leave evaluation to the final test."""
+    if val_interval is not None:
+        if val_interval <= 0:
             cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
             cfg.default_hooks.checkpoint.save_best = None
             cfg.default_hooks.checkpoint.interval = cfg.train_cfg.max_epochs
         else:
-            cfg.train_cfg.val_interval = args.val_interval
-            cfg.default_hooks.checkpoint.interval = args.val_interval
-    if args.baseline:
-        to_baseline(cfg)
-    return cfg
+            cfg.train_cfg.val_interval = val_interval
+            cfg.default_hooks.checkpoint.interval = val_interval
+
+
+def seconds_per_iter(cfg, steps=6, warmup=2):
+    """Median wall time of a training iteration (data loading included)
+    on this machine, measured on a throw-away copy of the model before the
+    ``Runner`` seeds and builds the real one."""
+    import statistics
+
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    import higherhrnet_plugin  # noqa: F401  (registers the modules)
+    from mmpose.registry import MODELS
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
+    model = MODELS.build(copy.deepcopy(cfg.model))
+    model.train()
+    optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader))
+    times = []
+    batches = iter(loader)
+    t = time.perf_counter()
+    for i in range(warmup + steps):
+        model.train_step(next(batches), optim)
+        now = time.perf_counter()
+        if i >= warmup:
+            times.append(now - t)
+        t = now
+    return statistics.median(times)
+
+
+def fit_epochs(cfg, budget_min):
+    """The config's epochs, or as many as fit ``budget_min`` minutes of
+    training here (at least one)."""
+    import math
+    sec = seconds_per_iter(cfg)
+    dl = cfg.train_dataloader
+    n_train = dataset_size(dl.dataset)
+    iters = math.ceil(n_train / dl.batch_size) if not dl.get(
+        'drop_last', False) else n_train // dl.batch_size
+    fit = int(budget_min * 60 // (sec * max(1, iters)))
+    epochs = max(1, min(cfg.train_cfg.max_epochs, fit))
+    print(f'demo: {sec:.2f} s per iteration here, {iters} iterations per '
+          f'epoch: {epochs} epoch(s) of the config\'s '
+          f'{cfg.train_cfg.max_epochs} fit the {budget_min:g}-minute '
+          'training budget', flush=True)
+    return epochs
+
+
+def dataset_size(dataset_cfg):
+    """Number of images in a COCO-format train split."""
+    with open(osp.join(dataset_cfg.data_root, dataset_cfg.ann_file)) as fh:
+        return len(json.load(fh)['images'])
 
 
 def _load_rgb(path):
@@ -280,6 +351,9 @@ def main(argv=None):
     init_default_scope('mmpose')
 
     cfg = build_cfg(args)
+    if args.epochs is None:
+        set_epochs(cfg, fit_epochs(cfg, args.time_budget))
+        set_val_interval(cfg, args.val_interval)
     os.makedirs(cfg.work_dir, exist_ok=True)
     kind = 'HRNet + AE baseline' if args.baseline else 'HigherHRNet'
     print(f'demo: training {kind} for {cfg.train_cfg.max_epochs} epoch(s) '

@@ -4,7 +4,7 @@ People are articulated 17-joint figures on the COCO skeleton, drawn like
 jointed mannequins (filled limbs with round elbows and knees, hands and
 shoes, a torso polygon, a head with ears, eyes and nose; each part in its own
 colour) over textured, cluttered backgrounds.  Every image holds 1-6
-people from about 24 px to 300 px tall; people may overlap or be cut by the
+people of heights drawn uniformly from 24 px to 300 px; people may overlap or be cut by the
 image border, and some images hold a *crowd* region (a cluster of tiny
 figures) annotated with ``iscrowd=1`` and an uncompressed RLE mask.  As in
 COCO, people smaller than 32x32 px of visible area keep their box and mask
@@ -431,8 +431,7 @@ def _make_image(rng: np.random.Generator, w: int, h: int, with_crowd: bool,
     n_people = int(rng.integers(1, 7))
     poses = []
     for _ in range(n_people):
-        height = math.exp(
-            rng.uniform(math.log(min_height), math.log(max_height)))
+        height = rng.uniform(min_height, max_height)
         # root = hip centre; keep the figure roughly on the image with
         # occasional truncation by the border
         root = np.array([
@@ -546,7 +545,8 @@ def make_synthetic_coco(out_dir: str,
         image_size: (width, height).
         crowd_prob: probability that an image holds a crowd region (every
             fourth image holds one regardless, so small sets have some).
-        min_height / max_height: range of person heights (px).
+        min_height / max_height: range of person heights (px), sampled
+            uniformly.
         min_keypoint_area: people whose visible area (px) is below this get
             no keypoint labels, as COCO's small people (default 32**2, COCO's
             small/medium boundary).
