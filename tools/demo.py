@@ -187,10 +187,15 @@ def seconds_per_iter(cfg, steps=6, warmup=2):
     optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
     loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader))
     times = []
-    batches = iter(loader)
+
+    def batches():  # as many as asked, even from a split of a few batches
+        while True:
+            yield from loader
+
+    stream = batches()
     t = time.perf_counter()
     for i in range(warmup + steps):
-        model.train_step(next(batches), optim)
+        model.train_step(next(stream), optim)
         now = time.perf_counter()
         if i >= warmup:
             times.append(now - t)
@@ -342,6 +347,9 @@ def visualise(runner, out_dir, num_vis):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.epochs is None and not args.time_budget > 0:
+        sys.exit(f'demo: --time-budget must be positive minutes, got '
+                 f'{args.time_budget:g}')
     t_start = time.time()
     ensure_data(args.data_root, args.num_train, args.num_val, args.seed)
 

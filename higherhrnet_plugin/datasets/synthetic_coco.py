@@ -4,9 +4,10 @@ People are articulated 17-joint figures on the COCO skeleton, drawn like
 jointed mannequins (filled limbs with round elbows and knees, hands and
 shoes, a torso polygon, a head with ears, eyes and nose; each part in its own
 colour) over textured, cluttered backgrounds.  Every image holds 1-6
-people of heights drawn uniformly from 24 px to 300 px; people may overlap or be cut by the
-image border, and some images hold a *crowd* region (a cluster of tiny
-figures) annotated with ``iscrowd=1`` and an uncompressed RLE mask.  As in
+people of heights drawn uniformly from 24 px to 300 px; people may overlap
+or be cut by the image border, and some images hold a *crowd* region (a
+cluster of tiny figures) annotated with ``iscrowd=1`` and an uncompressed RLE
+mask.  As in
 COCO, people smaller than 32x32 px of visible area keep their box and mask
 but get no keypoint labels (``num_keypoints=0``), so training masks them out
 and ``COCOeval`` ignores them.

@@ -81,5 +81,17 @@ def test_seconds_per_iter_measures_training_steps(tmp_path):
     cfg = demo.build_cfg(demo.parse_args(
         ['--data-root', str(tmp_path / 'data'), '--work-dir',
          str(tmp_path / 'work'), '--batch-size', '2', '--num-workers', '0']))
-    sec = demo.seconds_per_iter(cfg, steps=1, warmup=1)
+    # 4 steps from a split of 2 batches: the loader is cycled
+    sec = demo.seconds_per_iter(cfg, steps=2, warmup=2)
     assert 0 < sec < 60
+
+
+def test_non_positive_time_budget_is_a_one_line_error(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(DEMO), '--data-root', str(tmp_path / 'data'),
+         '--work-dir', str(tmp_path / 'work'), '--time-budget', '0'],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and '--time-budget' in lines[0]
+    assert not (tmp_path / 'work').exists()
