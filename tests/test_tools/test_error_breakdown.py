@@ -1,0 +1,130 @@
+"""tools/analysis/error_breakdown.py: its ground-truth heatmaps and tags
+decode back to the labelled people, and the command runs on a tiny
+synthetic set."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).parents[2]
+TOOL = ROOT / 'tools' / 'analysis' / 'error_breakdown.py'
+CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+                 'synthetic-256x256.py')
+
+
+def _tool():
+    sys.path.insert(0, str(TOOL.parent))
+    import error_breakdown
+    return error_breakdown
+
+
+def _people():
+    """Two overlapping people in a 320x320 image tested at 256x256, one
+    with two unlabelled joints, plus a crowd region and an unlabelled one."""
+    rng = np.random.default_rng(0)
+    anns = []
+    for x0 in (60, 110):
+        kpts = np.zeros((17, 3))
+        kpts[:, 0] = x0 + rng.uniform(0, 120, 17)
+        kpts[:, 1] = rng.uniform(40, 280, 17)
+        kpts[:, 2] = 2
+        anns.append(dict(keypoints=kpts.reshape(-1).tolist(),
+                         num_keypoints=17, area=120. * 240., iscrowd=0))
+    anns[1]['keypoints'][3 * 4 + 2] = 0
+    anns[1]['keypoints'][3 * 9 + 2] = 0
+    anns.append(dict(keypoints=[0.] * 51, num_keypoints=0, area=10.,
+                     iscrowd=1))
+    anns.append(dict(keypoints=[0.] * 51, num_keypoints=0, area=500.,
+                     iscrowd=0))
+    meta = dict(input_center=(160., 160.), input_scale=(320., 320.),
+                input_size=(256, 256), raw_ann_info=anns)
+    return meta, anns
+
+
+def test_ground_truth_maps_decode_to_the_labelled_people():
+    from higherhrnet_plugin.codecs import AssociativeEmbeddingCodec
+    tool = _tool()
+    meta, anns = _people()
+    people = tool.gt_people(meta)
+    assert len(people) == 2  # crowd and unlabelled people are skipped
+    codec = AssociativeEmbeddingCodec(input_size=(256, 256))
+    heatmaps = tool.gt_heatmaps(people, 17, 256, 256, sigma=4.)
+    tags = tool.gt_tags(people, 17, 256, 256, radius=0.15, num_tags=2)
+    assert tags.shape == (17, 256, 256, 2)
+    kpts, scores, _ = codec.decode(heatmaps, tags)
+    assert len(kpts) == 2
+    for ann in anns[:2]:
+        gt = np.asarray(ann['keypoints']).reshape(-1, 3)
+        labelled = gt[:, 2] > 0
+        gt_in = gt[:, :2] * 256 / 320
+        # the decoded person holding this person's first joint
+        n = int(np.argmin(np.abs(kpts[:, 0] - gt_in[0]).sum(-1)))
+        err = np.abs(kpts[n][labelled] - gt_in[labelled]).max()
+        assert err < 1.0, err  # integer peaks + quarter-pixel adjustment
+
+
+def test_joint_recall_counts_peaks_within_the_radius():
+    from higherhrnet_plugin.codecs import AssociativeEmbeddingCodec
+    tool = _tool()
+    meta, _ = _people()
+    people = tool.gt_people(meta)
+    codec = AssociativeEmbeddingCodec(input_size=(256, 256))
+    heatmaps = tool.gt_heatmaps(people, 17, 256, 256, sigma=4.)
+    dists = tool.joint_recall(heatmaps, people, codec, radius=0.15)
+    assert len(dists) == 17 + 15
+    assert all(d is not None and d < 1 for d in dists)
+    # no peaks at all: nothing is recalled
+    none = tool.joint_recall(torch.zeros_like(heatmaps), people, codec, 0.15)
+    assert none == [None] * 32
+
+
+@pytest.fixture(scope='module')
+def tiny_run(tmp_path_factory):
+    from mmpose.apis import init_model
+
+    from higherhrnet_plugin.datasets.synthetic_coco import \
+        make_synthetic_coco
+    root = tmp_path_factory.mktemp('breakdown')
+    make_synthetic_coco(str(root / 'syn'), num_train=1, num_val=2)
+    torch.manual_seed(0)
+    model = init_model(str(CONFIG), None, device='cpu')
+    ckpt = root / 'random.pth'
+    torch.save({'state_dict': model.state_dict()}, str(ckpt))
+    data = f'{root}/syn/'
+    out = root / 'breakdown.json'
+    proc = subprocess.run(
+        [sys.executable, str(TOOL), str(CONFIG), str(ckpt), '--out',
+         str(out), '--cfg-options', f'data_root={data}',
+         f'test_dataloader.dataset.data_root={data}',
+         'test_dataloader.num_workers=0',
+         'test_dataloader.persistent_workers=False',
+         f'test_evaluator.ann_file={data}annotations/'
+         'person_keypoints_val.json', f'work_dir={root}/work'],
+        cwd=root, env=dict(os.environ, CUDA_VISIBLE_DEVICES=''),
+        capture_output=True, text=True, timeout=300)
+    return root, ckpt, proc, out
+
+
+def test_command_writes_the_three_scores_and_recall(tiny_run):
+    _, _, proc, out = tiny_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    for name in ('model', 'gt_heatmaps', 'gt_tags'):
+        assert 0 <= result[name]['coco/AP'] <= 1
+    assert 0 <= result['joint_recall'] <= 1
+    assert result['labelled_joints'] > 0
+
+
+def test_missing_checkpoint_is_a_one_line_error(tiny_run):
+    root = tiny_run[0]
+    proc = subprocess.run(
+        [sys.executable, str(TOOL), str(CONFIG), str(root / 'nope.pth')],
+        cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if 'error:' in line]
+    assert len(lines) == 1 and 'nope.pth' in lines[0]
