@@ -104,20 +104,23 @@ def tiny_run(tmp_path_factory):
          'test_dataloader.num_workers=0',
          'test_dataloader.persistent_workers=False',
          f'test_evaluator.ann_file={data}annotations/'
-         'person_keypoints_val.json', f'work_dir={root}/work'],
+         'person_keypoints_val.json', f'work_dir={root}/train_run',
+         '--work-dir', f'{root}/work'],
         cwd=root, env=dict(os.environ, CUDA_VISIBLE_DEVICES=''),
         capture_output=True, text=True, timeout=300)
     return root, ckpt, proc, out
 
 
 def test_command_writes_the_three_scores_and_recall(tiny_run):
-    _, _, proc, out = tiny_run
+    root, _, proc, out = tiny_run
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     for name in ('model', 'gt_heatmaps', 'gt_tags'):
         assert 0 <= result[name]['coco/AP'] <= 1
     assert 0 <= result['joint_recall'] <= 1
     assert result['labelled_joints'] > 0
+    # logs go to --work-dir, never to the config's (training) work_dir
+    assert (root / 'work').is_dir() and not (root / 'train_run').exists()
 
 
 def test_missing_checkpoint_is_a_one_line_error(tiny_run):

@@ -1,7 +1,8 @@
 """Where a HigherHRNet / AE model loses AP: its heatmaps or its grouping.
 
     python tools/analysis/error_breakdown.py CONFIG CHECKPOINT
-        [--out FILE.json] [--radius 0.15] [--cfg-options KEY=VAL ...]
+        [--out FILE.json] [--radius 0.15] [--work-dir DIR]
+        [--cfg-options KEY=VAL ...]
 
 Runs the model on the config's test set once and scores three decodings
 with the config's test evaluator:
@@ -18,7 +19,10 @@ with the config's test evaluator:
 It also reports joint recall: the share of labelled joints with a heatmap
 peak (the codec's NMS and detection threshold) of their type within
 ``radius * sqrt(area)``, and the median distance of those peaks in input
-pixels. Prints one JSON object and writes it to ``--out`` if given.
+pixels. Prints one JSON object and writes it to ``--out`` if given. The
+runner's logs go to ``--work-dir`` (default
+``work_dirs/error_breakdown/<config name>``), never into the config's own
+``work_dir``, so a training run's folder is left as it was.
 """
 import argparse
 import copy
@@ -46,6 +50,9 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='write the JSON here as well')
     parser.add_argument('--radius', type=float, default=0.15,
                         help='match radius as a fraction of sqrt(area)')
+    parser.add_argument('--work-dir',
+                        help='logs (default: work_dirs/error_breakdown/'
+                        '<config name>)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={})
     args = parser.parse_args(argv)
@@ -137,7 +144,7 @@ def main(argv=None):
 
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = cfg.get('work_dir') or osp.join(
+    cfg.work_dir = args.work_dir or osp.join(
         'work_dirs', 'error_breakdown',
         osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
