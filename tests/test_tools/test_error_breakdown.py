@@ -131,3 +131,20 @@ def test_missing_checkpoint_is_a_one_line_error(tiny_run):
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if 'error:' in line]
     assert len(lines) == 1 and 'nope.pth' in lines[0]
+
+
+def test_config_without_our_codec_is_a_one_line_error(tiny_run):
+    root, ckpt, _, _ = tiny_run
+    data = f'{root}/syn/'
+    proc = subprocess.run(
+        [sys.executable, str(TOOL), str(CONFIG), str(ckpt), '--work-dir',
+         str(root / 'work2'), '--cfg-options', 'model.head.decoder=None',
+         f'test_dataloader.dataset.data_root={data}',
+         f'test_evaluator.ann_file={data}annotations/'
+         'person_keypoints_val.json'],
+        cwd=root, env=dict(os.environ, CUDA_VISIBLE_DEVICES=''),
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines()
+             if 'error_breakdown:' in line]
+    assert len(lines) == 1 and 'AssociativeEmbeddingCodec' in lines[0]

@@ -152,7 +152,12 @@ def main(argv=None):
     runner.load_or_resume()
     model = runner.model
     model.eval()
-    head, codec = model.head, model.head.decoder
+    head, codec = model.head, getattr(model.head, 'decoder', None)
+    from higherhrnet_plugin.codecs import AssociativeEmbeddingCodec
+    if not isinstance(codec, AssociativeEmbeddingCodec):
+        sys.exit(f'error_breakdown: {args.config}: model.head.decoder must '
+                 'be an AssociativeEmbeddingCodec (HigherHRNet / AE), got '
+                 f'{type(codec).__name__}')
     model.test_cfg = dict(model.test_cfg or {}, output_heatmaps=True)
     loader = runner.test_dataloader
     evaluators = {
