@@ -1,1 +1,1 @@
-from . import heads, losses, tta  # noqa: F401
+from . import backbones, heads, losses, tta  # noqa: F401

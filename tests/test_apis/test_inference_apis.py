@@ -105,13 +105,15 @@ def test_mmpose_inferencer(checkpoint, image):
 def test_pose_local_visualizer(checkpoint, image):
     import mmcv
     from mmpose.apis import inference_bottomup, init_model
-    from mmpose.visualization import PoseLocalVisualizer
+    from mmpose.registry import VISUALIZERS
     model = init_model(CONFIG, checkpoint, device='cpu')
     img = _image_or_array(image)
     result = inference_bottomup(model, img)[0]
     rgb = mmcv.imread(img, channel_order='rgb') if isinstance(img, str) \
         else img[..., ::-1].copy()
-    visualizer = PoseLocalVisualizer(name='test_higherhrnet_vis')
+    # the configs' visualizer (MMPose's, working under NumPy 2)
+    visualizer = VISUALIZERS.build(dict(
+        model.cfg.visualizer, name='test_higherhrnet_vis'))
     visualizer.set_dataset_meta(model.dataset_meta)
     visualizer.add_datasample(
         'result', rgb, data_sample=result, draw_gt=False, show=False,

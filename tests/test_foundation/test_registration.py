@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
      'codecs/associative_embedding.py', 3),
     ('HeatmapAggregationTTA', 'MODELS', 'models/tta/heatmap_aggregation_tta.py',
      4),
+    ('NarrowStemHRNet', 'MODELS', 'models/backbones/narrow_stem_hrnet.py', 5),
 ]
 
 

@@ -78,3 +78,32 @@ def test_train_budget_tiny(tmp_path, entry):
     for key in ('train_AP', 'train_AP (M)', 'train_AP (L)'):
         assert key in r
     assert 'AP (budget)' in (out / 'results.md').read_text()
+
+
+@pytest.mark.parametrize('name', ['dekr-w32', 'cid-w32'])
+def test_small_variants_share_the_demo_backbone(tmp_path, name):
+    # equal terms: DEKR's and CID's small variants get the demo's backbone
+    # (type, stem and widths), with all four branches for their heads
+    import importlib.util
+
+    import torch
+    from mmpose.registry import MODELS
+    spec_ = importlib.util.spec_from_file_location('benchmark_heads', TOOL)
+    bh = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(bh)
+    path = bh.resolve_config(dict(bh.DEFAULT_ENTRIES)[name])
+    cfg = bh.small_variant(dict(path=path, work_dir=str(tmp_path / 'w'),
+                                data_root=str(tmp_path / 'data'),
+                                num_workers=0))
+    demo_backbone = bh._demo_cfg(dict(
+        work_dir=str(tmp_path / 'w'), data_root=str(tmp_path / 'data'),
+        num_workers=0))[1].model.backbone
+    backbone = cfg.model.backbone
+    assert backbone.type == demo_backbone.type
+    assert backbone.stem_channels == demo_backbone.stem_channels
+    assert backbone.extra.stage4.multiscale_output is True
+    model = MODELS.build(cfg.model)
+    feats = model.extract_feat(torch.rand(1, 3, 64, 64))
+    # the neck concatenates the four branches at 1/4 for the head
+    assert [tuple(f.shape) for f in feats] == [
+        (1, sum(backbone.extra.stage4.num_channels), 16, 16)]

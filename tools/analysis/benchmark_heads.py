@@ -399,10 +399,10 @@ def small_variant(spec):
         return cfg
     if head.type in ('DEKRHead', 'CIDHead'):
         model = copy.deepcopy(src.model)
-        extra = copy.deepcopy(cfg.model.backbone.extra)
+        # the demo's backbone (type, stem and widths), all four outputs
+        model.backbone = copy.deepcopy(cfg.model.backbone)
+        extra = model.backbone.extra
         extra['stage4']['multiscale_output'] = True
-        model.backbone.extra = extra
-        model.backbone.init_cfg = None
         chans = extra['stage4']['num_channels']
         model.head.in_channels = sum(chans)  # FeatureMapProcessor concat
         if head.type == 'DEKRHead':

@@ -17,6 +17,8 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=96)
 default_hooks = dict(
     checkpoint=dict(save_best='coco/AP', rule='greater', interval=50))
+# MMPose's PoseLocalVisualizer, fixed for NumPy 2 (test.py --show-dir)
+visualizer = dict(type='NumPy2PoseLocalVisualizer')
 
 # codec: sigma 2 at every level (1/4 and 1/2 of the input), not scaled
 codec = dict(

@@ -1,0 +1,3 @@
+from .narrow_stem_hrnet import NarrowStemHRNet
+
+__all__ = ['NarrowStemHRNet']
