@@ -245,13 +245,13 @@ def visualise(runner, out_dir, num_vis):
     import torch
     from mmengine.dataset import pseudo_collate
 
-    from higherhrnet_plugin.visualization import draw_poses
-
     os.makedirs(out_dir, exist_ok=True)
     model = runner.model
     model.eval()
     dataset = runner.test_dataloader.dataset
     old_test_cfg = model.test_cfg
+    visualizer = runner.visualizer  # the config's NumPy2PoseLocalVisualizer
+    visualizer.set_dataset_meta(dataset.metainfo)
     model.test_cfg = dict(old_test_cfg or {}, output_heatmaps=True)
     num_k = model.head.num_keypoints
     written = []
@@ -268,7 +268,8 @@ def visualise(runner, out_dir, num_vis):
 
             # 1. the predicted poses
             path = osp.join(out_dir, f'pose_{name}.png')
-            draw_poses(img, sample.pred_instances, dataset.metainfo, path)
+            visualizer.add_datasample(name, img, sample, draw_gt=False,
+                                      kpt_thr=0.1, out_file=path)
             written.append(path)
 
             # the network input (denormalised) for the maps

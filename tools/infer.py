@@ -12,8 +12,8 @@ name; not recursive). Writes, without deleting anything already in OUT_DIR:
   files in name order, skipping the integer stems' ids), ``category_id`` 1,
   ``keypoints`` ``[x, y, score] * K`` in image pixels, ``score`` (the
   person's score) and ``file_name`` (the image's file name);
-- ``OUT_DIR/vis/<stem>.png``: each image with its people drawn (joints
-  scoring ``>= --kpt-thr``).
+- ``OUT_DIR/vis/<stem>.png``: each image with its people drawn by the
+  config's ``visualizer`` (joints scoring ``>= --kpt-thr``).
 
 ``--tta`` runs the config's ``tta_model`` on its ``tta_pipeline`` (for our
 configs: scales 2, 1, 0.5 plus flips, heatmaps aggregated before grouping),
@@ -249,9 +249,7 @@ def main(argv=None):
     import higherhrnet_plugin  # noqa: F401  (registers the modules)
     from mmengine.dataset import Compose, pseudo_collate
     from mmengine.registry import init_default_scope
-    from mmpose.registry import MODELS
-
-    from higherhrnet_plugin.visualization import draw_poses
+    from mmpose.registry import MODELS, VISUALIZERS
 
     init_default_scope(cfg.get('default_scope', 'mmpose') or 'mmpose')
     model = load_model(args, cfg)
@@ -264,6 +262,12 @@ def main(argv=None):
         pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
     model.eval()
     dataset_meta = (model.module if args.tta else model).dataset_meta
+    # the config's visualizer (ours: NumPy2PoseLocalVisualizer), drawing
+    # only to the PNGs written here
+    vis_cfg = cfg.get('visualizer') or dict(type='NumPy2PoseLocalVisualizer')
+    visualizer = VISUALIZERS.build(
+        dict(vis_cfg, name='infer', vis_backends=None, save_dir=None))
+    visualizer.set_dataset_meta(dataset_meta)
 
     results, failed, vis_names = [], [], set()
     for path, image_id in zip(files, image_ids(files)):
@@ -288,8 +292,10 @@ def main(argv=None):
         vis_name = stem if stem not in vis_names else f'{stem}_{ext[1:]}'
         vis_names.add(vis_name)
         try:
-            draw_poses(img[..., ::-1], sample.pred_instances, dataset_meta,
-                       osp.join(vis_dir, f'{vis_name}.png'), args.kpt_thr)
+            visualizer.add_datasample(
+                vis_name, img[..., ::-1], sample, draw_gt=False,
+                kpt_thr=args.kpt_thr,
+                out_file=osp.join(vis_dir, f'{vis_name}.png'))
         except Exception as e:
             print(f'infer: {path!r}: cannot write its overlay in '
                   f'{vis_dir!r}: {_first_line(e)}', file=sys.stderr,

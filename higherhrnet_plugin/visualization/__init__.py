@@ -1,6 +1,5 @@
 """Drawing under NumPy 2: MMPose 1.3's ``PoseLocalVisualizer`` fails on
 every confident joint there."""
 from .local_visualizer import NumPy2PoseLocalVisualizer
-from .pose_overlay import draw_poses
 
-__all__ = ['NumPy2PoseLocalVisualizer', 'draw_poses']
+__all__ = ['NumPy2PoseLocalVisualizer']

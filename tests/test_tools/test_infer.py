@@ -210,30 +210,3 @@ def test_tta_on_one_image(work, tmp_path, capsys, monkeypatch):
         assert len(r['keypoints']) == NUM_KEYPOINTS * 3
     assert (out / 'vis' / f'{work["val"].stem}.png').is_file()
     assert '1 of 1 image(s)' in capsys.readouterr().out
-
-
-def test_draw_poses_draws_confident_people(work, tmp_path):
-    from mmengine.structures import InstanceData
-
-    from higherhrnet_plugin.visualization import draw_poses
-    img = np.zeros((120, 160, 3), np.uint8)
-    rng = np.random.RandomState(0)
-    confident = np.stack([rng.uniform(20, 70, NUM_KEYPOINTS),
-                          rng.uniform(20, 100, NUM_KEYPOINTS)], -1)
-    faint = confident + [80, 0]  # the same pose, right half of the image
-    inst = InstanceData(
-        keypoints=np.stack([confident, faint]).astype(np.float32),
-        keypoint_scores=np.stack([np.full(NUM_KEYPOINTS, 0.9),
-                                  np.full(NUM_KEYPOINTS, 0.05)]),
-        bbox_scores=np.array([0.9, 0.05]))
-    out = str(tmp_path / 'pose.png')
-    assert draw_poses(img, inst, work['dataset_meta'], out,
-                      kpt_thr=0.1) == out
-    assert not img.any(), 'the input image was modified'
-    drawn = cv2.imread(out)
-    assert drawn.shape == img.shape
-    # joints drawn where the confident person is ...
-    for x, y in confident.astype(int):
-        assert drawn[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].any()
-    # ... and nothing for the person below the threshold
-    assert not drawn[:, 81:].any()

@@ -43,3 +43,27 @@ def test_numpy2_visualizer_draws_the_joints():
     assert drawn.shape == (80, 80, 3) and drawn.any()
     # a joint's centre is painted
     assert drawn[20, 10].any()
+
+
+def test_joints_below_kpt_thr_are_not_drawn():
+    # as a bottom-up model's predictions: keypoints_visible are the scores
+    rng = np.random.RandomState(0)
+    confident = np.stack([rng.uniform(5, 35, 17), rng.uniform(5, 75, 17)], -1)
+    faint = confident + [40, 0]  # the same pose, right half of the image
+    inst = InstanceData(
+        keypoints=np.stack([confident, faint]),
+        keypoint_scores=np.array([[0.9] * 17, [0.05] * 17]))
+    inst.keypoints_visible = inst.keypoint_scores
+    sample = PoseDataSample(pred_instances=inst)
+    vis = VISUALIZERS.build(
+        dict(type='NumPy2PoseLocalVisualizer', name='test_kpt_thr'))
+    vis.set_dataset_meta(parse_pose_metainfo(
+        dict(from_file='configs/_base_/datasets/coco.py')))
+    img = np.zeros((80, 80, 3), np.uint8)
+    vis.add_datasample('r', img, data_sample=sample, draw_gt=False,
+                       kpt_thr=0.1)
+    drawn = vis.get_image()
+    assert not img.any(), 'the input image was modified'
+    for x, y in confident.astype(int):
+        assert drawn[y, x].any()
+    assert not drawn[:, 42:].any()
