@@ -1,4 +1,10 @@
 from .hooks import EpochSeedHook
 from .launch import prepare_distributed, resolve_work_dir
+from .safe_globals import allow_mmpose_meta_dtypes
 
-__all__ = ['EpochSeedHook', 'prepare_distributed', 'resolve_work_dir']
+allow_mmpose_meta_dtypes()
+
+__all__ = [
+    'EpochSeedHook', 'allow_mmpose_meta_dtypes', 'prepare_distributed',
+    'resolve_work_dir'
+]
