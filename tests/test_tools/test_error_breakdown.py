@@ -83,6 +83,30 @@ def test_joint_recall_counts_peaks_within_the_radius():
     assert none == [None] * 32
 
 
+def test_tag_separation_measures_spread_and_nearest_other_person():
+    tool = _tool()
+    meta, _ = _people()
+    people = tool.gt_people(meta)  # both 120x240 = 28800 px^2: large
+    tags = torch.zeros(17, 256, 256, 2)
+    xy1 = np.round(people[1][0]).astype(int)
+    for k in np.flatnonzero(people[1][1]):  # person 1's joints read 3 or 5
+        tags[k, xy1[k, 1], xy1[k, 0], 0] = 3. if k % 2 else 5.
+    per_image = [tool.person_tags(tags, people)]
+    (_, spread0, mean0), (_, spread1, mean1) = per_image[0]
+    assert spread0 == 0 and np.allclose(mean0, 0)
+    assert spread1 > 0.9 and abs(mean1[0] - 4) < 0.2 and mean1[1] == 0
+    summary = tool.tag_separation(per_image, tag_threshold=1.)
+    assert summary['large']['people'] == 2
+    assert summary['medium']['people'] == 0
+    assert summary['medium']['median_nearest_other'] is None
+    assert abs(summary['all']['median_nearest_other'] - mean1[0]) < 1e-6
+    assert summary['all']['share_nearest_within_threshold'] == 0
+    # a person alone in its image has no nearest other person
+    alone = tool.tag_separation([per_image[0][:1]], tag_threshold=1.)
+    assert alone['all']['people'] == 1
+    assert alone['all']['share_nearest_within_threshold'] is None
+
+
 @pytest.fixture(scope='module')
 def tiny_run(tmp_path_factory):
     from mmpose.apis import init_model
@@ -119,6 +143,10 @@ def test_command_writes_the_three_scores_and_recall(tiny_run):
         assert 0 <= result[name]['coco/AP'] <= 1
     assert 0 <= result['joint_recall'] <= 1
     assert result['labelled_joints'] > 0
+    tags = result['tag_separation']
+    assert set(tags) == {'all', 'medium', 'large'}
+    assert tags['all']['people'] >= (tags['medium']['people'] +
+                                     tags['large']['people'])
     # logs go to --work-dir, never to the config's (training) work_dir
     assert (root / 'work').is_dir() and not (root / 'train_run').exists()
 

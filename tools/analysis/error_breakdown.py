@@ -19,10 +19,16 @@ with the config's test evaluator:
 It also reports joint recall: the share of labelled joints with a heatmap
 peak (the codec's NMS and detection threshold) of their type within
 ``radius * sqrt(area)``, and the median distance of those peaks in input
-pixels. Prints one JSON object and writes it to ``--out`` if given. The
-runner's logs go to ``--work-dir`` (default
-``work_dirs/error_breakdown/<config name>``), never into the config's own
-``work_dir``, so a training run's folder is left as it was.
+pixels; and how well the model's tags separate people (``tag_separation``,
+for all labelled people and COCO's medium and large areas): the median
+spread of a person's tags at its labelled joints (root mean square distance
+to the person's mean tag), the median distance from a person's mean tag to
+the nearest other person's in the same image, and the share of people with
+another person's mean tag within the codec's tag threshold. Prints one
+JSON object and writes it to ``--out`` if given. The runner's logs go to
+``--work-dir`` (default ``work_dirs/error_breakdown/<config name>``), never
+into the config's own ``work_dir``, so a training run's folder is left as it
+was.
 """
 import argparse
 import copy
@@ -67,7 +73,8 @@ def parse_args(argv=None):
 
 def gt_people(metainfo):
     """Labelled people of an image as (keypoints (K, 2) in input pixels,
-    labelled (K,) bool, radius scale sqrt(area) in input pixels)."""
+    labelled (K,) bool, radius scale sqrt(area) in input pixels, area in
+    image pixels)."""
     center = np.asarray(metainfo['input_center'], np.float64)
     scale = np.asarray(metainfo['input_scale'], np.float64)
     size = np.asarray(metainfo['input_size'], np.float64)
@@ -78,7 +85,8 @@ def gt_people(metainfo):
         kpts = np.asarray(ann['keypoints'], np.float64).reshape(-1, 3)
         xy = (kpts[:, :2] - center + 0.5 * scale) / scale * size
         people.append((xy, kpts[:, 2] > 0,
-                       np.sqrt(ann['area']) * size[0] / scale[0]))
+                       np.sqrt(ann['area']) * size[0] / scale[0],
+                       float(ann['area'])))
     return people
 
 
@@ -86,7 +94,7 @@ def gt_heatmaps(people, num_keypoints, height, width, sigma):
     """(K, H, W) maximum of a Gaussian per labelled joint."""
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
     maps = np.zeros((num_keypoints, height, width), np.float64)
-    for xy, labelled, _ in people:
+    for xy, labelled, _, _ in people:
         for k in np.flatnonzero(labelled):
             d2 = (xx - xy[k, 0])**2 + (yy - xy[k, 1])**2
             np.maximum(maps[k], np.exp(-d2 / (2 * sigma**2)), out=maps[k])
@@ -101,7 +109,7 @@ def gt_tags(people, num_keypoints, height, width, radius, num_tags):
     tags = np.tile(base.reshape(height, width), (num_keypoints, 1, 1))
     for k in range(num_keypoints):
         best = np.full((height, width), np.inf)
-        for n, (xy, labelled, size) in enumerate(people):
+        for n, (xy, labelled, size, _) in enumerate(people):
             if not labelled[k]:
                 continue
             d2 = (xx - xy[k, 0])**2 + (yy - xy[k, 1])**2
@@ -119,13 +127,61 @@ def joint_recall(heatmaps, people, codec, radius):
     pooled = F.max_pool2d(heatmaps[None], k, 1, (k - 1) // 2)[0]
     peaks = (heatmaps == pooled) & (heatmaps > codec.decode_detection_threshold)
     dists = []
-    for xy, labelled, size in people:
+    for xy, labelled, size, _ in people:
         for j in np.flatnonzero(labelled):
             ys, xs = torch.nonzero(peaks[j], as_tuple=True)
             d = torch.hypot(xs.double() - xy[j, 0], ys.double() - xy[j, 1])
             best = float(d.min()) if len(d) else np.inf
             dists.append(best if best <= radius * size else None)
     return dists
+
+
+def person_tags(tags, people):
+    """Per labelled person: (area in image pixels, spread of its tags, its
+    mean tag), the tags read at its labelled joints (rounded and clipped to
+    the map) from ``tags`` ((K, H, W, T), input pixels); spread is the root
+    mean square distance of those tags to their mean."""
+    tags = tags.numpy()
+    height, width = tags.shape[1:3]
+    out = []
+    for xy, labelled, _, area in people:
+        ks = np.flatnonzero(labelled)
+        xs = np.clip(np.round(xy[ks, 0]).astype(int), 0, width - 1)
+        ys = np.clip(np.round(xy[ks, 1]).astype(int), 0, height - 1)
+        vals = tags[ks, ys, xs]  # (J, T)
+        mean = vals.mean(axis=0)
+        spread = float(np.sqrt(((vals - mean)**2).sum(axis=1).mean()))
+        out.append((area, spread, mean))
+    return out
+
+
+def tag_separation(per_image, tag_threshold):
+    """Summarise :func:`person_tags` of every image for all people and COCO's
+    medium (32^2-96^2) and large (> 96^2) areas. The nearest other person is
+    looked for in the same image (images with one labelled person give
+    none)."""
+    rows = []
+    for persons in per_image:
+        means = np.array([m for _, _, m in persons])
+        for i, (area, spread, mean) in enumerate(persons):
+            others = np.delete(means, i, axis=0)
+            nearest = float(np.linalg.norm(others - mean, axis=1).min()) \
+                if len(others) else None
+            rows.append((area, spread, nearest))
+    ranges = dict(all=(0, np.inf), medium=(32**2, 96**2),
+                  large=(96**2, np.inf))
+    summary = {}
+    for name, (lo, hi) in ranges.items():
+        sel = [r for r in rows if lo <= r[0] < hi]
+        near = [r[2] for r in sel if r[2] is not None]
+        summary[name] = dict(
+            people=len(sel),
+            median_spread=float(np.median([r[1] for r in sel]))
+            if sel else None,
+            median_nearest_other=float(np.median(near)) if near else None,
+            share_nearest_within_threshold=float(
+                np.mean([d < tag_threshold for d in near])) if near else None)
+    return summary
 
 
 def split_tags(fields, num_keypoints):
@@ -167,7 +223,7 @@ def main(argv=None):
     for ev in evaluators.values():
         ev.dataset_meta = loader.dataset.metainfo
     sigma = codec.sigma * codec.input_size[0] / codec.heatmap_sizes[-1][0]
-    dists = []
+    dists, tag_rows = [], []
 
     def decoded(sample, heatmaps, tags):
         kpts, scores, inst = codec.decode(heatmaps, tags)
@@ -187,6 +243,7 @@ def main(argv=None):
             people = gt_people(sample.metainfo)
             num_k, height, width = heatmaps.shape
             dists += joint_recall(heatmaps, people, codec, args.radius)
+            tag_rows.append(person_tags(tags, people))
             oracle['gt_heatmaps'].append(decoded(
                 sample, gt_heatmaps(people, num_k, height, width, sigma),
                 tags))
@@ -204,6 +261,8 @@ def main(argv=None):
     result['median_peak_distance_px'] = float(np.median(found)) \
         if found else None
     result['labelled_joints'] = len(dists)
+    result['tag_separation'] = tag_separation(tag_rows,
+                                              codec.decode_tag_threshold)
     result['radius'] = args.radius
     text = json.dumps(result, indent=2)
     print(text)
