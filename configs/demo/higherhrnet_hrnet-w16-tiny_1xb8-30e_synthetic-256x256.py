@@ -11,9 +11,7 @@ param_scheduler = [
          by_epoch=True)
 ]
 auto_scale_lr = dict(base_batch_size=8)
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(save_best='coco/AP', rule='greater', interval=10))
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=10))
 
 codec = dict(
     type='AssociativeEmbeddingCodec',
@@ -89,9 +87,6 @@ val_evaluator = dict(
     ann_file=data_root + 'annotations/person_keypoints_val.json')
 test_evaluator = val_evaluator
 
-# multi-scale (2, 1, 0.5) + flip test of the paper: `tools/test.py ... --tta`
-tta_model = dict(
-    type='HeatmapAggregationTTA', scales=(2, 1, 0.5), flip_test=True)
 tta_pipeline = [
     dict(type='LoadImage'),
     dict(

@@ -1,49 +1,12 @@
-_base_ = ['./higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py']
-
-codec = dict(
-    type='AssociativeEmbeddingCodec',
-    input_size=(640, 640),
-    heatmap_sizes=[(160, 160), (320, 320)],
-    sigma=2,
-    max_num_people=30)
-
-model = dict(head=dict(decoder=codec))
-
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='BottomupRandomAffine', input_size=codec['input_size'],
-         shift_factor=40 / 512, scale_factor=(0.75, 1.5), scale_type='short',
-         rotate_factor=30, shear_prob=0, distribution='uniform'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='BottomupGetMultiLevelHeatmapMask'),
-    dict(type='PackPoseInputs'),
+# HigherHRNet-W32 on COCO at 640x640 (paper: 68.5 AP val single-scale).
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/models/higherhrnet_hrnet-w32.py',
+    '../../_base_/data/coco_bottomup.py',
+    '../../_base_/pipelines/bottomup_640x640.py',
 ]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='BottomupOriginalResize', input_size=640),
-    dict(type='PackPoseInputs',
-         meta_keys=('id', 'img_id', 'img_path', 'crowd_index', 'ori_shape',
-                    'img_shape', 'input_size', 'input_center', 'input_scale',
-                    'flip', 'flip_direction', 'flip_indices', 'raw_ann_info',
-                    'skeleton_links'))
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+
+model = dict(head=dict(decoder=_base_.codec))
+train_dataloader = dict(dataset=dict(pipeline=_base_.train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=_base_.val_pipeline))
 test_dataloader = val_dataloader
-
-# multi-scale (2, 1, 0.5) + flip test of the paper: `tools/test.py ... --tta`
-tta_model = dict(
-    type='HeatmapAggregationTTA', scales=(2, 1, 0.5), flip_test=True)
-tta_pipeline = [
-    dict(type='LoadImage'),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [
-                dict(type='BottomupOriginalResize', input_size=640,
-                     scale=s, min_scale=0.5) for s in (2, 1, 0.5)
-            ],
-            [dict(type='PackPoseInputs', meta_keys=val_pipeline[-1]['meta_keys'])],
-        ])
-]

@@ -1,13 +1,12 @@
-_base_ = ['./higherhrnet_hrnet-w32_8xb24-300e_coco-640x640.py']
+# HigherHRNet-W48 on COCO at 640x640 (paper: 69.9 AP val single-scale).
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/models/higherhrnet_hrnet-w48.py',
+    '../../_base_/data/coco_bottomup.py',
+    '../../_base_/pipelines/bottomup_640x640.py',
+]
 
-model = dict(
-    backbone=dict(
-        extra=dict(
-            stage2=dict(num_channels=(48, 96)),
-            stage3=dict(num_channels=(48, 96, 192)),
-            stage4=dict(num_channels=(48, 96, 192, 384))),
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'pretrain_models/hrnet_w48-8ef0771d.pth')),
-    head=dict(in_channels=48, deconv_channels=(48, )))
+model = dict(head=dict(decoder=_base_.codec))
+train_dataloader = dict(dataset=dict(pipeline=_base_.train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=_base_.val_pipeline))
+test_dataloader = val_dataloader

@@ -1,30 +1,13 @@
-_base_ = ['../coco/higherhrnet_hrnet-w48_8xb24-300e_coco-640x640.py']
+# HigherHRNet-W48 on CrowdPose at 640x640 (paper: 67.6 AP on CrowdPose test,
+# with multi-scale test).
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/models/higherhrnet_hrnet-w48.py',
+    '../../_base_/data/crowdpose_bottomup.py',
+    '../../_base_/pipelines/bottomup_640x640.py',
+]
 
-model = dict(head=dict(num_keypoints=14))
-
-dataset_type = 'CrowdPoseDataset'
-data_root = 'data/crowdpose/'
-train_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/mmpose_crowdpose_trainval.json',
-        data_prefix=dict(img='images/')))
-val_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/mmpose_crowdpose_test.json',
-        data_prefix=dict(img='images/')))
+model = dict(head=dict(num_keypoints=14, decoder=_base_.codec))
+train_dataloader = dict(dataset=dict(pipeline=_base_.train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=_base_.val_pipeline))
 test_dataloader = val_dataloader
-
-default_hooks = dict(checkpoint=dict(save_best='crowdpose/AP'))
-val_evaluator = dict(
-    type='CocoMetric',
-    ann_file=data_root + 'annotations/mmpose_crowdpose_test.json',
-    nms_mode='none',
-    score_mode='bbox',  # the pose score alone, as the original reports
-    use_area=False,
-    iou_type='keypoints_crowd',
-    prefix='crowdpose')
-test_evaluator = val_evaluator
