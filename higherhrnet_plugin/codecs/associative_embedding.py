@@ -22,6 +22,18 @@ def _gaussian_patch(sigma: float) -> np.ndarray:
     return np.exp(-((x - x0)**2 + (y - y0)**2) / (2 * sigma**2))
 
 
+def original_joint_order(num_keypoints: int) -> Tuple[int, ...]:
+    """The original's matching order for K keypoints.
+
+    Its loop over the K joints follows its COCO order list, so the joints
+    are visited in that order filtered to those that exist (for CrowdPose's
+    14: 0,1,2,3,4,5,6,11,12,7,8,9,10,13). Joints beyond COCO's 17 (which the
+    original cannot run) come after, in index order.
+    """
+    order = [k for k in COCO_JOINT_ORDER if k < num_keypoints]
+    return tuple(order + list(range(len(COCO_JOINT_ORDER), num_keypoints)))
+
+
 @KEYPOINT_CODECS.register_module()
 class AssociativeEmbeddingCodec(BaseKeypointCodec):
     """Training targets of HigherHRNet at several resolutions, as the
@@ -81,10 +93,12 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         decode_detection_threshold (float): Defaults to 0.1.
         decode_tag_threshold (float): Defaults to 1.
         decode_adjust / decode_refine (bool): Defaults to True.
-        decode_joint_order (Sequence[int], optional): matching order;
-            defaults to the original COCO order
-            0,1,2,3,4,5,6,11,12,7,8,9,10,13,14,15,16 for 17 keypoints and
-            ``range(K)`` otherwise (e.g. CrowdPose).
+        decode_joint_order (Sequence[int], optional): the order in which
+            joints are matched to people (a permutation of ``range(K)``).
+            Defaults to the original's rule, :func:`original_joint_order`:
+            its COCO order 0,1,2,3,4,5,6,11,12,7,8,9,10,13,14,15,16 filtered
+            to the K joints that exist (CrowdPose's 14:
+            0,1,2,3,4,5,6,11,12,7,8,9,10,13), joints 17 and up after it.
         decode_use_detection_val / decode_ignore_too_much (bool): the
             original ``USE_DETECTION_VAL`` (True) / ``IGNORE_TOO_MUCH``
             (False).
@@ -253,14 +267,14 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
             keypoint_weights=weights)
 
     def _joint_order(self, num_keypoints: int) -> Tuple[int, ...]:
-        if self.decode_joint_order is not None:
-            order = tuple(int(k) for k in self.decode_joint_order)
-            assert sorted(order) == list(range(num_keypoints)), (
-                'decode_joint_order must be a permutation of the keypoints')
-            return order
-        if num_keypoints == len(COCO_JOINT_ORDER):
-            return tuple(COCO_JOINT_ORDER)
-        return tuple(range(num_keypoints))
+        if self.decode_joint_order is None:
+            return original_joint_order(num_keypoints)
+        order = tuple(int(k) for k in self.decode_joint_order)
+        if sorted(order) != list(range(num_keypoints)):
+            raise ValueError(
+                f'decode_joint_order {list(order)} is not a permutation of '
+                f'the {num_keypoints} keypoints')
+        return order
 
     def decode(self, heatmaps: Any, tags: Any
                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
