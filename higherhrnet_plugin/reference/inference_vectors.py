@@ -11,10 +11,11 @@ from typing import Tuple, Union
 import numpy as np
 import torch
 
-from higherhrnet_plugin.codecs.affine import get_final_preds
 from higherhrnet_plugin.codecs.grouping import parse_poses
-from higherhrnet_plugin.models.utils.heatmap_aggregation import \
-    aggregate_scales
+from higherhrnet_plugin.datasets.transforms.resize_geometry import \
+    get_final_preds
+from higherhrnet_plugin.models.utils.heatmap_aggregation import (
+    TestView, aggregate_views)
 
 COCO_FLIP_INDICES = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
 
@@ -23,7 +24,7 @@ def decode_inference_vector(data) -> Tuple[np.ndarray, np.ndarray]:
     """Run the stored raw outputs through aggregation, grouping and the
     mapping back to image pixels. Returns (keypoints (N, K, 3), scores)."""
     scales = [float(s) for s in np.asarray(data['scales']).reshape(-1)]
-    passes = []
+    views = []
     for s in scales:
         key = 's%g' % s
 
@@ -31,12 +32,13 @@ def decode_inference_vector(data) -> Tuple[np.ndarray, np.ndarray]:
             return torch.from_numpy(
                 np.asarray(data[f'{key}_{name}_{i}']).astype(np.float32))
 
-        passes.append(([level('outputs', 0), level('outputs', 1)],
-                       [level('flip_outputs', 0), level('flip_outputs', 1)]))
-    base_size = tuple(int(v) for v in data['s1_input_size'])
-    num_joints = passes[0][0][1].shape[1]
-    heatmaps, tags = aggregate_scales(passes, scales, base_size, num_joints,
-                                      COCO_FLIP_INDICES)
+        views.append(TestView(s, [level('outputs', 0), level('outputs', 1)],
+                              [level('flip_outputs', 0),
+                               level('flip_outputs', 1)]))
+    input_size = tuple(int(v) for v in data['s1_input_size'])
+    num_joints = views[0].outputs[1].shape[1]
+    heatmaps, tags = aggregate_views(views, input_size, num_joints,
+                                     COCO_FLIP_INDICES)
     keypoints, scores = parse_poses(heatmaps[0], tags[0])
     preds = get_final_preds(keypoints, data['center'], data['scale'],
                             (heatmaps.shape[3], heatmaps.shape[2]))

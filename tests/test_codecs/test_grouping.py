@@ -141,7 +141,8 @@ def test_random_maps_well_formed_and_identical_to_original(
 @pytest.mark.skipif(
     not VECTORS, reason=f'reference vectors not found at {REFERENCE}')
 def test_multi_scale_size_matches_original():
-    from higherhrnet_plugin.codecs.affine import get_multi_scale_size
+    from higherhrnet_plugin.datasets.transforms.resize_geometry import \
+        get_multi_scale_size
     for path in VECTORS:
         data = np.load(path)
         scales = [float(s) for s in data['scales']]
@@ -174,8 +175,8 @@ def test_sparse_top_k_matches_torch_top_k():
 
 def test_affine_matches_original_construction():
     cv2 = pytest.importorskip('cv2')
-    from higherhrnet_plugin.codecs.affine import (get_affine_transform,
-                                                  get_final_preds)
+    from higherhrnet_plugin.datasets.transforms.resize_geometry import (
+        get_affine_transform, get_final_preds)
     center = np.array([320, 213])
     scale = np.array([3.71875, 2.125])
     out = (896, 512)
@@ -206,7 +207,7 @@ def test_affine_matches_original_construction():
 
 def test_flip_pass_aggregation_order():
     from higherhrnet_plugin.models.utils.heatmap_aggregation import (
-        aggregate_levels, aggregate_scales)
+        TestView, aggregate_levels, aggregate_views)
     g = torch.Generator().manual_seed(0)
     flip = [1, 0, 2]
     out0 = torch.rand(1, 6, 4, 5, generator=g)
@@ -217,6 +218,6 @@ def test_flip_pass_aggregation_order():
     torch.testing.assert_close(hm, (up[:, :3][:, flip] + out1.flip(3)[:, flip])
                                / 2, rtol=0, atol=0)
     torch.testing.assert_close(tags[0], up[:, 3:][:, flip], rtol=0, atol=0)
-    hms, tgs = aggregate_scales([([out0, out1], [out0, out1])], [1.0],
-                                (20, 16), 3, flip)
+    hms, tgs = aggregate_views([TestView(1.0, [out0, out1], [out0, out1])],
+                               (20, 16), 3, flip)
     assert hms.shape == (1, 3, 16, 20) and tgs.shape == (1, 3, 16, 20, 2)

@@ -81,12 +81,11 @@ def _golden(name):
     'name', ['flip_000000000785.npz', 'flip_000000196141.npz',
              'flip_crowd15.npz', 'ms_000000040083.npz'])
 def test_head_decode_matches_original(name):
-    """decode_aggregated + BottomupOriginalResize's meta +
+    """HigherHRNetHead.predict_views + BottomupOriginalResize's meta +
     BottomupPoseEstimator.add_pred_to_datasample reproduce the original
     pipeline's keypoints and scores."""
     from higherhrnet_plugin.datasets.transforms import BottomupOriginalResize
-    from higherhrnet_plugin.models.heads.higherhrnet_head import \
-        decode_aggregated
+    from higherhrnet_plugin.models.utils.heatmap_aggregation import TestView
     from higherhrnet_plugin.reference.inference_vectors import (
         COCO_FLIP_INDICES, _match)
     from mmpose.structures import PoseDataSample
@@ -94,7 +93,7 @@ def test_head_decode_matches_original(name):
     model, cfg = build_tiny(True)
     scales = [float(s) for s in np.asarray(data['scales']).reshape(-1)]
     w, h = (int(v) for v in data['image_size'])
-    passes = []
+    views = []
     meta = None
     for s in scales:
         key = 's%g' % s
@@ -112,13 +111,12 @@ def test_head_decode_matches_original(name):
             return torch.from_numpy(
                 np.asarray(data[f'{key}_{n}_{i}']).astype(np.float32))
 
-        passes.append([[lv('outputs', 0), lv('outputs', 1)],
-                       [lv('flip_outputs', 0), lv('flip_outputs', 1)]])
-    preds = decode_aggregated(model.head.decoder, passes, scales,
-                              meta['input_size'], 17, COCO_FLIP_INDICES)
+        views.append(TestView(s, [lv('outputs', 0), lv('outputs', 1)],
+                              [lv('flip_outputs', 0), lv('flip_outputs', 1)]))
     sample = PoseDataSample(metainfo=dict(
         input_size=meta['input_size'], input_center=meta['input_center'],
-        input_scale=meta['input_scale']))
+        input_scale=meta['input_scale'], flip_indices=COCO_FLIP_INDICES))
+    preds = model.head.predict_views(views, [sample])
     pred = model.add_pred_to_datasample(preds, None,
                                         [sample])[0].pred_instances
     exp_k = np.asarray(data['expected_keypoints'], np.float64)

@@ -7,12 +7,12 @@ from mmcv.transforms import BaseTransform
 
 from mmpose.registry import TRANSFORMS
 
-from ...codecs.affine import get_affine_transform, get_multi_scale_size
+from .resize_geometry import get_affine_transform, get_multi_scale_size
 
 
 @TRANSFORMS.register_module()
 class BottomupOriginalResize(BaseTransform):
-    """Resize as the original ``resize_align_multi_scale``.
+    """Resize a test image as the original ``resize_align_multi_scale``.
 
     At ``min_scale`` the short side is ``input_size * min_scale`` rounded up
     to a multiple of 64 and the long side keeps the aspect ratio (rounded up
@@ -29,7 +29,7 @@ class BottomupOriginalResize(BaseTransform):
     Sets ``img``, ``img_shape``, ``input_size`` (w, h), ``input_center``
     and ``input_scale`` (the box size in pixels, ``scale * 200``) as
     ``BottomupResize`` does, so ``BottomupPoseEstimator`` maps predictions
-    back with the original ``get_final_preds``.
+    back to the image as the original ``get_final_preds`` does.
 
     Args:
         input_size (int): the base input size (512 or 640).
@@ -60,7 +60,6 @@ class BottomupOriginalResize(BaseTransform):
         results['input_size'] = (int(size[0]), int(size[1]))
         results['input_center'] = np.asarray(center, dtype=np.float64)
         results['input_scale'] = np.asarray(scale, dtype=np.float64) * 200.
-        results['test_scale'] = self.scale
         return results
 
     def __repr__(self) -> str:

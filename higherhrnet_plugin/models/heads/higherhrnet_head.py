@@ -9,10 +9,10 @@ from torch import Tensor
 from mmpose.models.backbones.resnet import BasicBlock
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import KEYPOINT_CODECS, MODELS
-from mmpose.utils.typing import (ConfigType, OptConfigType, OptSampleList,
-                                 Predictions)
+from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
+                                 OptSampleList, Predictions)
 
-from ..utils.heatmap_aggregation import aggregate_scales
+from ..utils.heatmap_aggregation import TestView, aggregate_views
 
 
 def _deconv_cfg(kernel_size: int) -> Tuple[int, int]:
@@ -191,91 +191,131 @@ class HigherHRNetHead(BaseHead):
             outputs.append(y)
         return outputs
 
-    def _split_flip(self, feats, flip_test: bool):
-        """Return (plain feats, flipped feats or None) of one scale."""
-        if isinstance(feats, Tensor):
-            return feats, None
-        if (isinstance(feats, (list, tuple)) and len(feats) == 2
-                and not isinstance(feats[0], Tensor)
-                and not isinstance(feats[1], Tensor)):
-            # [feats_orig, feats_flip] from BottomupPoseEstimator
-            return feats[0], feats[1]
-        if (flip_test and isinstance(feats, list) and len(feats) == 2
-                and all(isinstance(f, Tensor) for f in feats)
-                and feats[0].shape == feats[1].shape):
-            # [Tensor, Tensor]: a backbone giving a single Tensor, flipped
-            return feats[0], feats[1]
-        return feats, None
+    def aggregate(self,
+                  views: Sequence[TestView],
+                  input_size: Tuple[int, int],
+                  flip_indices: Optional[Sequence[int]] = None,
+                  heatmap_levels: str = 'all') -> Tuple[Tensor, Tensor]:
+        """Aggregate the level outputs of any set of test views.
 
-    def predict(self,
-                feats,
-                batch_data_samples: OptSampleList,
-                test_cfg: OptConfigType = {}) -> Predictions:
-        """Predict poses, aggregating as the original HigherHRNet test.
+        The one aggregation of the test path: :meth:`predict`,
+        :class:`HeatmapAggregationTTA` and the exported ONNX graph call it.
+        Per pass the levels are resized to the last level and averaged, a
+        flip pass is flipped back with its joints swapped, every pass is
+        projected to ``input_size``, heatmaps are averaged over flips and
+        scales and the scale-1 tags stacked, in the original's order of
+        operations (:func:`aggregate_views`).
 
         Args:
-            feats: backbone features in the forms
-                :class:`BottomupPoseEstimator` gives them:
+            views (Sequence[TestView]): per scale, the outputs of
+                :meth:`forward` on the view and (flip test) on its
+                horizontal flip, each level ``(N, C_l, h_l, w_l)``.
+            input_size (tuple): (w, h) of the scale-1 network input.
+            flip_indices (Sequence[int], optional): the dataset's joint
+                permutation under a horizontal flip; needed with flip
+                outputs.
+            heatmap_levels (str): ``'all'`` (heatmap aggregation) or
+                ``'last'`` (the highest resolution alone).
 
-                - ``Tuple/List[Tensor]`` (or a Tensor): a single pass;
-                - ``[feats, feats_flip]`` with ``test_cfg.flip_test`` (the
-                  second from the horizontally flipped input);
-                - with ``test_cfg.multiscale_test`` (``BottomupResize`` with
-                  ``aug_scales``): a list over scales ``[1] + aug_scales`` of
-                  either form above.
-            batch_data_samples (list[PoseDataSample]): need ``input_size``
-                (or ``img_shape``) and, with flip test, ``flip_indices``.
-            test_cfg (dict): ``flip_test`` (default True: used when the
-                flipped features are given), ``multiscale_test`` (default
-                False), ``output_heatmaps`` (default False).
+        Returns:
+            tuple: heatmaps (N, K, H, W) and tags (N, T, H, W, P) at
+            ``input_size`` (P = 2 with flip test, else 1).
+        """
+        return aggregate_views(views, input_size, self.num_keypoints,
+                               flip_indices, self.with_ae_loss,
+                               heatmap_levels)
+
+    def predict_views(self,
+                      views: Sequence[TestView],
+                      batch_data_samples: OptSampleList,
+                      test_cfg: OptConfigType = {}) -> Predictions:
+        """Aggregate test views (:meth:`aggregate`) and group people.
+
+        Args:
+            views (Sequence[TestView]): see :meth:`aggregate`.
+            batch_data_samples (list[PoseDataSample]): the scale-1 view's;
+                every sample needs the same ``input_size`` (w, h) (images of
+                one batch share their test-time shape) and, with flip
+                outputs, ``flip_indices``.
+            test_cfg (dict): ``heatmap_levels`` (``'all'``/``'last'``,
+                default ``'all'``), ``output_heatmaps`` (default False).
 
         Returns:
             list[InstanceData] (and list[PixelData] with
-            ``output_heatmaps``): ``keypoints`` (N, K, 2) in input-image
-            pixels, ``keypoint_scores`` (N, K), ``bbox_scores`` (N,) (the
-            original pose score).
+            ``output_heatmaps``): per image ``keypoints`` (n, K, 2) in
+            input pixels, ``keypoint_scores`` (n, K) and ``bbox_scores``
+            (n,) (the original pose score); the fields hold ``heatmaps``
+            (K, H, W) and ``tags`` (T*P, H, W).
+        """
+        if self.decoder is None:
+            raise RuntimeError('HigherHRNetHead: set `decoder` to predict')
+        test_cfg = test_cfg or {}
+        metainfo = batch_data_samples[0].metainfo
+        input_size = tuple(int(v) for v in metainfo['input_size'])
+        assert all(
+            tuple(int(v) for v in d.metainfo['input_size']) == input_size
+            for d in batch_data_samples), (
+                'HigherHRNetHead: the images of a batch need one input_size')
+        flip_indices = metainfo.get('flip_indices')
+        with torch.no_grad():
+            heatmaps, tags = self.aggregate(
+                views, input_size, flip_indices,
+                test_cfg.get('heatmap_levels', 'all'))
+        keypoints, keypoint_scores, instance_scores = \
+            self.decoder.batch_decode(heatmaps, tags)
+        preds = [
+            InstanceData(
+                keypoints=kpts, keypoint_scores=kscores, bbox_scores=iscores)
+            for kpts, kscores, iscores in zip(keypoints, keypoint_scores,
+                                              instance_scores)
+        ]
+        if test_cfg.get('output_heatmaps', False):
+            fields = [
+                PixelData(heatmaps=h, tags=t.permute(3, 0, 1, 2).flatten(0, 1))
+                for h, t in zip(heatmaps, tags)
+            ]
+            return preds, fields
+        return preds
 
-        Per pass, level 0 is resized to level 1 and averaged with it; the
-        flip pass is flipped back and its joints swapped; every pass is
-        resized to the scale-1 input size; heatmaps are averaged over
-        passes and scales; the scale-1 tags (plain, flipped) are stacked on
-        a last axis; the codec groups them into people.
+    def predict(self,
+                feats: Features,
+                batch_data_samples: OptSampleList,
+                test_cfg: OptConfigType = {}) -> Predictions:
+        """Predict poses as the original HigherHRNet test (single scale).
+
+        Args:
+            feats (Features): backbone features in the forms
+                :class:`BottomupPoseEstimator` gives them:
+
+                - ``Tuple[Tensor]`` (or a Tensor, or a list of Tensors):
+                  one pass, without ``test_cfg.flip_test``;
+                - ``[feats, feats_flip]`` with ``test_cfg.flip_test``: the
+                  features of the input and of its horizontal flip, each in
+                  one of the forms above.
+
+                Multi-scale test is :class:`HeatmapAggregationTTA`'s.
+            batch_data_samples (list[PoseDataSample]): see
+                :meth:`predict_views`.
+            test_cfg (dict): ``flip_test`` (default False, as
+                :class:`BottomupPoseEstimator`), and the options of
+                :meth:`predict_views`.
+
+        Returns:
+            See :meth:`predict_views`.
         """
         test_cfg = test_cfg or {}
-        flip_test = test_cfg.get('flip_test', True)
-        multiscale_test = test_cfg.get('multiscale_test', False)
-        output_heatmaps = test_cfg.get('output_heatmaps', False)
-
-        metainfo = batch_data_samples[0].metainfo \
-            if batch_data_samples else {}
-        if multiscale_test:
-            scales = [1.0] + [float(s) for s in metainfo['aug_scales']]
-            assert isinstance(feats, (list, tuple)) and \
-                len(feats) == len(scales)
-            scale_feats = list(feats)
+        assert not test_cfg.get('multiscale_test', False), (
+            'HigherHRNetHead: multi-scale test is HeatmapAggregationTTA\'s '
+            '(tools/test.py --tta)')
+        if test_cfg.get('flip_test', False):
+            assert isinstance(feats, list) and len(feats) == 2, (
+                'flip test expects [feats, feats_flip]')
+            view = TestView(1.0, self.forward(feats[0]),
+                            self.forward(feats[1]))
         else:
-            scales = [1.0]
-            scale_feats = [feats]
-
-        passes = []
-        any_flip = False
-        for f in scale_feats:
-            plain, flipped = self._split_flip(f, flip_test)
-            outs = [self.forward(plain)]
-            if flipped is not None:
-                outs.append(self.forward(flipped))
-                any_flip = True
-            passes.append(outs)
-
-        flip_indices = metainfo.get('flip_indices', None) \
-            if any_flip else None
-        if any_flip:
-            assert flip_indices is not None, (
-                'flip test needs flip_indices in the data samples')
-        base_size = _base_size(batch_data_samples, passes[0][0][0])
-        return decode_aggregated(
-            self.decoder, passes, scales, base_size, self.num_keypoints,
-            flip_indices, self.with_ae_loss, output_heatmaps)
+            assert isinstance(feats, (Tensor, tuple, list)), type(feats)
+            view = TestView(1.0, self.forward(feats))
+        return self.predict_views([view], batch_data_samples, test_cfg)
 
     def loss(self,
              feats: Union[Tensor, Sequence[Tensor]],
@@ -284,8 +324,8 @@ class HigherHRNetHead(BaseHead):
         """Losses from a batch of features and data samples.
 
         Targets are read from each data sample as packed by
-        ``GenerateTarget(encoder=AssociativeEmbeddingCodec)`` (+
-        ``BottomupGetHeatmapMask``) and ``PackPoseInputs``:
+        ``GenerateTarget(encoder=AssociativeEmbeddingCodec)``,
+        ``BottomupGetMultiLevelHeatmapMask`` and ``PackPoseInputs``:
 
         - ``gt_fields`` (``MultilevelPixelData``): level ``i`` has
           ``heatmaps`` (K, H_i, W_i) and optionally ``heatmap_mask``
@@ -324,64 +364,3 @@ class HigherHRNetHead(BaseHead):
             ]
         return self.loss_module(outputs, heatmaps, masks, keypoint_indices)
 
-
-def _base_size(batch_data_samples, level0: Tensor) -> Tuple[int, int]:
-    """(w, h) everything is projected to: the (scale-1) network input."""
-    if batch_data_samples:
-        meta = batch_data_samples[0].metainfo
-        if 'input_size' in meta:
-            return int(meta['input_size'][0]), int(meta['input_size'][1])
-        if 'img_shape' in meta:
-            return int(meta['img_shape'][1]), int(meta['img_shape'][0])
-    return int(level0.shape[3]) * 4, int(level0.shape[2]) * 4
-
-
-def decode_aggregated(decoder,
-                      passes: Sequence[Sequence[Sequence[Tensor]]],
-                      scales: Sequence[float],
-                      base_size: Tuple[int, int],
-                      num_keypoints: int,
-                      flip_indices: Optional[Sequence[int]] = None,
-                      with_tags: Sequence[bool] = (True, False),
-                      output_heatmaps: bool = False) -> Predictions:
-    """Aggregate raw level outputs of several passes and decode.
-
-    Args:
-        decoder: the :class:`AssociativeEmbeddingCodec`.
-        passes: per scale, ``[outputs]`` or ``[outputs, flip_outputs]``,
-            each the list of level outputs (B, C_l, h_l, w_l).
-        scales: scale factors (any order; aggregated largest first, as the
-            original).
-        base_size: (w, h) of the scale-1 input: keypoints come out in its
-            pixels.
-    """
-    if decoder is None:
-        raise RuntimeError('HigherHRNetHead: set `decoder` to predict')
-    order = sorted(range(len(scales)), key=lambda i: -float(scales[i]))
-    passes = [passes[i] for i in order]
-    scales = [float(scales[i]) for i in order]
-    num_levels = len(passes[0][0])
-    with_tags = tuple(with_tags)[:num_levels]
-    with_heatmaps = (True, ) * num_levels
-    with torch.no_grad():
-        heatmaps, tags = aggregate_scales(
-            passes, scales, base_size, num_keypoints,
-            list(flip_indices) if flip_indices is not None else None,
-            with_heatmaps=with_heatmaps, with_tags=with_tags)
-    keypoints, keypoint_scores, instance_scores = decoder.batch_decode(
-        heatmaps, tags)
-    preds = []
-    for kpts, kscores, iscores in zip(keypoints, keypoint_scores,
-                                      instance_scores):
-        preds.append(
-            InstanceData(
-                keypoints=kpts,
-                keypoint_scores=kscores,
-                bbox_scores=iscores))
-    if output_heatmaps:
-        fields = [
-            PixelData(heatmaps=h, tags=t.permute(3, 0, 1, 2).flatten(0, 1))
-            for h, t in zip(heatmaps.detach(), tags.detach())
-        ]
-        return preds, fields
-    return preds

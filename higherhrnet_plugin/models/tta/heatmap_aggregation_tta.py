@@ -1,31 +1,43 @@
 """Multi-scale + flip test of the original HigherHRNet as a TTA model."""
-from typing import List, Optional, Sequence
+from typing import List, Sequence, Union
 
 import torch
 from mmengine.model import BaseTTAModel
 
 from mmpose.registry import MODELS
+from mmpose.utils.typing import SampleList
 
-from ..heads.higherhrnet_head import decode_aggregated
+from ..utils.heatmap_aggregation import TestView
 
 
 @MODELS.register_module()
 class HeatmapAggregationTTA(BaseTTAModel):
-    """Aggregate the heatmaps/tags of several test views, then decode once.
+    """Aggregate the heatmaps and tags of several test views, then group once.
+
+    MMSeg's ``SegTTAModel`` and MMDet's ``DetTTAModel`` keep
+    :meth:`BaseTTAModel.test_step`, which runs the wrapped model's
+    ``test_step`` on every view, and merge the finished predictions in
+    ``merge_preds``. That cannot reproduce the original HigherHRNet: its
+    multi-scale test averages the *heatmaps* of all views and groups people
+    once, and people grouped per view cannot be merged back into that
+    result. So :meth:`test_step` runs each view only up to its level
+    outputs, through the estimator's public tensor forward
+    (``module(inputs, None, mode='tensor')``, and on the flipped input with
+    ``flip_test``), and :meth:`merge_preds` is the single merge:
+    :meth:`HigherHRNetHead.predict_views` aggregates the views as the
+    original (projected to the scale-1 input size, heatmaps averaged over
+    flips and scales, scale-1 tags stacked) and decodes once. The people are
+    mapped back to the image with the scale-1 view's ``input_center`` and
+    ``input_scale``.
 
     The test pipeline (``tta_pipeline``: ``TestTimeAug`` with one
-    ``BottomupOriginalResize`` per scale) gives one view per scale, in the
-    order of ``scales``. For each view the wrapped
-    :class:`BottomupPoseEstimator`'s backbone and head run on the image and,
-    with ``flip_test``, on its horizontal flip. As the original: per pass
-    the levels are averaged at the last level's size, flip passes flipped
-    back (joints swapped), everything resized to the scale-1 input size,
-    heatmaps averaged over flips and scales, the scale-1 tags (plain,
-    flipped) stacked; one grouping gives the people, mapped back to the
-    image with the scale-1 view's ``input_center``/``input_scale``.
+    ``BottomupOriginalResize`` per scale, see the configs) gives one view
+    per scale, in the order of ``scales``. The images of a batch must share
+    their test-time shape at every scale.
 
     Args:
-        module (dict | nn.Module): the pose estimator.
+        module (dict | nn.Module): the pose estimator, whose head is a
+            :class:`HigherHRNetHead`.
         scales (Sequence[float]): scale of each view, in pipeline order.
             Defaults to (2, 1, 0.5). One of them must be 1.
         flip_test (bool): add the flip pass of every view. Defaults to True.
@@ -42,70 +54,53 @@ class HeatmapAggregationTTA(BaseTTAModel):
         assert 1.0 in self.scales, 'HeatmapAggregationTTA: a scale must be 1'
         self.flip_test = flip_test
 
-    def _views(self, data) -> List[dict]:
-        if isinstance(data, dict):
-            num = len(data[next(iter(data))])
-            return [{k: v[i] for k, v in data.items()} for i in range(num)]
-        num = len(data[0])
-        return [[d[i] for d in data] for i in range(num)]
+    def test_step(self, data: Union[dict, tuple, list]) -> SampleList:
+        """Run every view to its level outputs, then :meth:`merge_preds`.
 
-    def test_step(self, data):
-        views = self._views(data)
+        Args:
+            data (dict | tuple | list): as :meth:`BaseTTAModel.test_step`
+                takes it: per key (or per item), one entry per view.
+
+        Returns:
+            list[PoseDataSample]: the scale-1 view's samples with
+            ``pred_instances`` in image pixels.
+        """
+        if isinstance(data, dict):
+            num_views = len(data[next(iter(data))])
+            views = [{k: v[i] for k, v in data.items()}
+                     for i in range(num_views)]
+        else:
+            views = [[d[i] for d in data] for i in range(len(data[0]))]
         assert len(views) == len(self.scales), (
             f'HeatmapAggregationTTA: {len(views)} views for scales '
             f'{self.scales}')
-        pose = self.module
-        head = pose.head
-        passes = []
-        base_samples = None
+        outputs = []
         with torch.no_grad():
             for view, scale in zip(views, self.scales):
-                view = pose.data_preprocessor(view, False)
+                view = self.module.data_preprocessor(view, False)
                 inputs = view['inputs']
-                samples = view['data_samples']
-                outs = [head.forward(pose.extract_feat(inputs))]
-                if self.flip_test:
-                    outs.append(head.forward(pose.extract_feat(
-                        inputs.flip(-1))))
-                passes.append(outs)
-                if scale == 1.0:
-                    base_samples = samples
-        meta = base_samples[0].metainfo
-        flip_indices = meta.get('flip_indices') if self.flip_test else None
-        base_size = (int(meta['input_size'][0]), int(meta['input_size'][1]))
-        test_cfg = pose.test_cfg or {}
-        preds = decode_aggregated(
-            head.decoder, passes, self.scales, base_size, head.num_keypoints,
-            flip_indices, head.with_ae_loss,
-            test_cfg.get('output_heatmaps', False))
-        if isinstance(preds, tuple):
-            instances, fields = preds
-        else:
-            instances, fields = preds, None
-        return pose.add_pred_to_datasample(instances, fields, base_samples)
+                flipped = self.module(inputs.flip(-1), None, mode='tensor') \
+                    if self.flip_test else None
+                outputs.append(
+                    (TestView(scale, self.module(inputs, None, mode='tensor'),
+                              flipped), view['data_samples']))
+        return self.merge_preds(outputs)
 
-    def merge_preds(self, data_samples_list):
-        """Unused: :meth:`test_step` aggregates before decoding."""
-        raise NotImplementedError(
-            'HeatmapAggregationTTA aggregates heatmaps in test_step')
+    def merge_preds(self, view_outputs: List[tuple]) -> SampleList:
+        """Merge the views' heatmaps and tags and group people once.
 
+        Args:
+            view_outputs (list[tuple]): per view, its :class:`TestView` and
+                its data samples.
 
-def build_tta_pipeline(input_size: int,
-                       scales: Sequence[float] = (2, 1, 0.5),
-                       meta_keys: Optional[Sequence[str]] = None) -> list:
-    """A ``tta_pipeline`` matching :class:`HeatmapAggregationTTA`."""
-    pack = dict(type='PackPoseInputs')
-    if meta_keys is not None:
-        pack['meta_keys'] = tuple(meta_keys)
-    return [
-        dict(type='LoadImage'),
-        dict(
-            type='TestTimeAug',
-            transforms=[[
-                dict(
-                    type='BottomupOriginalResize',
-                    input_size=input_size,
-                    scale=s,
-                    min_scale=min(scales)) for s in scales
-            ], [pack]])
-    ]
+        Returns:
+            list[PoseDataSample]: the scale-1 view's samples with the
+            predictions.
+        """
+        views = [view for view, _ in view_outputs]
+        samples = next(s for view, s in view_outputs if view.scale == 1.0)
+        preds = self.module.head.predict_views(views, samples,
+                                               self.module.test_cfg)
+        instances, fields = preds if isinstance(preds, tuple) else (preds,
+                                                                    None)
+        return self.module.add_pred_to_datasample(instances, fields, samples)

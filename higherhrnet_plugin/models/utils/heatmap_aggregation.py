@@ -16,14 +16,34 @@ floating-point operations:
 * per scale ``(plain + flip) / 2.0``, summed over scales (largest scale
   first) and divided by the number of scales;
 * tags of the scale-1 passes (plain, then flipped) are stacked on a new last
-  axis (as the original, which only keeps the tags when ``scale == 1`` or a
-  single scale is used).
+  axis (the original keeps the tags of scale 1 only, or of the single scale).
+
+Every step is a batched tensor operation, so the same code runs in
+:meth:`HigherHRNetHead.aggregate`, the TTA model and the exported ONNX graph.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+HEATMAP_LEVELS = ('all', 'last')
+
+
+class TestView(NamedTuple):
+    """The head's raw outputs on one test view (one scale).
+
+    Attributes:
+        scale (float): the view's scale factor (1 for the base view).
+        outputs (list[Tensor]): :meth:`HigherHRNetHead.forward` on the view,
+            per level ``(N, C_l, h_l, w_l)``.
+        flip_outputs (list[Tensor], optional): the same on the horizontally
+            flipped view, as the network gives them (not flipped back).
+    """
+    scale: float
+    outputs: List[Tensor]
+    flip_outputs: Optional[List[Tensor]] = None
+    __test__ = False  # a data record, not a pytest test class
 
 
 def _resize(x: Tensor, size_hw: Tuple[int, int]) -> Tensor:
@@ -45,12 +65,14 @@ def aggregate_levels(outputs: Sequence[Tensor],
         num_joints: K.
         flip_indices: joint permutation for the flip pass; None for the
             plain pass.
-        with_heatmaps / with_tags: which levels carry heatmaps (first K
-            channels) / tags (the channels after the heatmaps).
+        with_heatmaps: which levels' heatmaps (first K channels) are
+            averaged.
+        with_tags: which levels carry tags (the channels after the
+            heatmaps).
 
     Returns:
         heatmaps (N, K, H, W) at the last level's size, and the list of tag
-        maps (N, K, H, W) in level order.
+        maps (N, T_l, H, W) in level order.
     """
     last = outputs[-1]
     size = (last.shape[2], last.shape[3])
@@ -62,7 +84,6 @@ def aggregate_levels(outputs: Sequence[Tensor],
             output = _resize(output, size)
         if flip_indices is not None:
             output = torch.flip(output, [3])
-        offset = num_joints if with_heatmaps[i] else 0
         if with_heatmaps[i]:
             hm = output[:, :num_joints]
             if flip_indices is not None:
@@ -70,58 +91,70 @@ def aggregate_levels(outputs: Sequence[Tensor],
             heatmaps_sum = heatmaps_sum + hm
             num += 1
         if with_tags[i]:
-            tg = output[:, offset:]
+            tg = output[:, num_joints:]
             if flip_indices is not None and tg.shape[1] == num_joints:
                 tg = tg[:, list(flip_indices)]
             tags.append(tg)
     return heatmaps_sum / num, tags
 
 
-def aggregate_scales(passes: Sequence[Sequence[Sequence[Tensor]]],
-                     scales: Sequence[float],
-                     base_size: Tuple[int, int],
-                     num_joints: int,
-                     flip_indices: Optional[Sequence[int]] = None,
-                     with_heatmaps: Sequence[bool] = (True, True),
-                     with_tags: Sequence[bool] = (True, False),
-                     tags_from_all_scales: bool = False
-                     ) -> Tuple[Tensor, Tensor]:
-    """Full multi-scale (and flip) aggregation.
+def aggregate_views(views: Sequence[TestView],
+                    input_size: Tuple[int, int],
+                    num_joints: int,
+                    flip_indices: Optional[Sequence[int]] = None,
+                    with_tags: Sequence[bool] = (True, False),
+                    heatmap_levels: str = 'all') -> Tuple[Tensor, Tensor]:
+    """Aggregate any set of test views (scales x flips) as the original.
 
     Args:
-        passes: per scale (same order as ``scales``, which the original
-            iterates from the largest down), the passes ``(outputs,)`` or
-            ``(outputs, flip_outputs)``; each ``outputs`` is the list of level
-            outputs of the network.
-        scales: the test scale factors, e.g. ``[2, 1, 0.5]``.
-        base_size: (w, h) of the network input at scale 1; everything is
+        views: one :class:`TestView` per scale, in any order (aggregated
+            largest scale first, as the original). One scale must be 1
+            unless there is a single view.
+        input_size: (w, h) of the scale-1 network input; everything is
             projected to this size.
-        flip_indices: required when flip passes are given.
-        tags_from_all_scales: keep the tags of every scale (the original
-            keeps those of scale 1 only, or of the single scale).
+        num_joints: K.
+        flip_indices: required when a view has ``flip_outputs``.
+        with_tags: per level, whether it carries tags.
+        heatmap_levels: ``'all'`` averages every level's heatmaps (the
+            paper's heatmap aggregation); ``'last'`` uses the highest
+            resolution alone (Table 4 (b)).
 
     Returns:
-        heatmaps (N, K, h, w) and tags (N, K, h, w, T) where T is the number
-        of kept tag maps (2 with flip test).
+        heatmaps (N, K, H, W) and tags (N, T, H, W, P) at ``input_size``,
+        where P is the number of scale-1 passes (2 with flip test).
     """
-    size = (int(base_size[1]), int(base_size[0]))
+    assert views, 'aggregate_views: no views'
+    assert heatmap_levels in HEATMAP_LEVELS, (
+        f'heatmap_levels must be one of {HEATMAP_LEVELS}, '
+        f'got {heatmap_levels!r}')
+    views = sorted(views, key=lambda v: -float(v.scale))
+    scales = [float(v.scale) for v in views]
+    assert len(views) == 1 or 1.0 in scales, (
+        f'aggregate_views: a scale must be 1, got {scales}')
+    num_levels = len(views[0].outputs)
+    with_tags = tuple(with_tags)[:num_levels]
+    with_heatmaps = (True, ) * num_levels if heatmap_levels == 'all' else \
+        (False, ) * (num_levels - 1) + (True, )
+    # no int(): the ONNX export passes traced sizes, which keeps H, W dynamic
+    size = (input_size[1], input_size[0])
     final = None
     tags_list = []
-    for s, scale_passes in zip(scales, passes):
-        heatmaps = []
-        tags = []
-        for p, outputs in enumerate(scale_passes):
-            hm, tg = aggregate_levels(outputs, num_joints,
-                                      flip_indices if p > 0 else None,
+    for view in views:
+        passes = [(view.outputs, None)]
+        if view.flip_outputs is not None:
+            assert flip_indices is not None, (
+                'aggregate_views: flip outputs need flip_indices')
+            passes.append((view.flip_outputs, flip_indices))
+        heatmaps, tags = [], []
+        for outputs, flip in passes:
+            hm, tg = aggregate_levels(outputs, num_joints, flip,
                                       with_heatmaps, with_tags)
-            heatmaps.append(hm)
-            tags.extend(tg)
-        heatmaps = [_resize(h, size) for h in heatmaps]
-        tags = [_resize(t, size) for t in tags]
-        if s == 1 or len(scales) == 1 or tags_from_all_scales:
+            heatmaps.append(_resize(hm, size))
+            tags.extend(_resize(t, size) for t in tg)
+        if view.scale == 1 or len(views) == 1:
             tags_list.extend(t.unsqueeze(4) for t in tags)
         avg = (heatmaps[0] + heatmaps[1]) / 2.0 if len(heatmaps) > 1 \
             else heatmaps[0]
         final = avg if final is None else final + avg
-    final = final / float(len(scales))
+    final = final / float(len(views))
     return final, torch.cat(tags_list, dim=4)

@@ -1,8 +1,11 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-"""Original HigherHRNet test resize and the mapping back to image pixels.
+"""Geometry of the original HigherHRNet test resize (numpy only).
 
-``get_multi_scale_size``/``resize_align_multi_scale``/``get_final_preds`` of
-the original ``lib/utils/transforms.py``.
+``get_multi_scale_size``, ``get_affine_transform`` and ``get_final_preds`` of
+the original ``lib/utils/transforms.py``: the input size, centre and scale of
+each test view, the warp to it, and the mapping of keypoints back to image
+pixels. :class:`BottomupOriginalResize` warps with them; the torch-free
+deployment runtime uses them without OpenMMLab packages.
 """
 from typing import Sequence, Tuple
 
@@ -56,20 +59,6 @@ def get_affine_transform(center, scale, output_size, inv: bool = False
     s = 1.0 / r
     return np.array([[s, 0.0, dst_w * 0.5 - s * center[0]],
                      [0.0, s, dst_h * 0.5 - s * center[1]]])
-
-
-def resize_align_multi_scale(image: np.ndarray, input_size: int,
-                             current_scale: float, min_scale: float):
-    """Warp an (H, W, C) image to the network input at ``current_scale``.
-
-    Returns (resized image, center, scale)."""
-    import cv2
-    h, w = image.shape[:2]
-    size, center, scale = get_multi_scale_size((w, h), input_size,
-                                               current_scale, min_scale)
-    trans = get_affine_transform(center, scale, size)
-    resized = cv2.warpAffine(image, trans, (int(size[0]), int(size[1])))
-    return resized, center, scale
 
 
 def get_final_preds(keypoints: np.ndarray, center, scale,
