@@ -131,3 +131,22 @@ def test_head_decode_matches_original(name):
     np.testing.assert_allclose(got[..., 2], exp_k[..., 2], atol=1e-4)
     np.testing.assert_allclose(
         np.asarray(pred.bbox_scores)[perm], exp_s, atol=1e-4)
+
+
+def test_heatmap_levels_last_uses_the_highest_resolution_alone():
+    from higherhrnet_plugin.models.utils.heatmap_aggregation import TestView
+    model, _ = build_tiny(False)
+    g = torch.Generator().manual_seed(1)
+    out0 = torch.rand(2, 34, 8, 12, generator=g)
+    out1 = torch.rand(2, 17, 16, 24, generator=g)
+    view = TestView(1.0, [out0, out1])
+    hm_all, tags_all = model.head.aggregate([view], (48, 32))
+    hm_last, tags_last = model.head.aggregate([view], (48, 32),
+                                              heatmap_levels='last')
+    expected = torch.nn.functional.interpolate(
+        out1, size=(32, 48), mode='bilinear', align_corners=False)
+    torch.testing.assert_close(hm_last, expected, rtol=0, atol=0)
+    assert not torch.equal(hm_all, hm_last)
+    torch.testing.assert_close(tags_last, tags_all, rtol=0, atol=0)
+    with pytest.raises(AssertionError, match='heatmap_levels'):
+        model.head.aggregate([view], (48, 32), heatmap_levels='first')
