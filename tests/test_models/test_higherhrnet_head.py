@@ -251,3 +251,15 @@ def test_bottomup_estimator_loss_step():
     losses = model(**data, mode='loss')
     assert set(losses) == {'loss_heatmap', 'loss_push', 'loss_pull'}
     sum(losses.values()).backward()
+
+
+def test_head_hands_with_ae_loss_to_its_loss():
+    head = MODELS.build(dict(type='HigherHRNetHead', in_channels=8,
+                             num_keypoints=17, num_deconv_layers=0,
+                             with_ae_loss=(True, )))
+    assert head.loss_module.with_ae_loss == (True, )
+    with pytest.raises(ValueError, match='with_ae_loss on the head'):
+        MODELS.build(dict(type='HigherHRNetHead', in_channels=8,
+                          num_keypoints=17,
+                          loss=dict(type='MultiResolutionHeatmapLoss',
+                                    with_ae_loss=(True, False))))

@@ -41,7 +41,6 @@ model = dict(
         loss=dict(
             type='MultiResolutionHeatmapLoss',
             heatmap_weights=(1.0, 1.0),
-            with_ae_loss=(True, False),
             push_loss_weights=(1e-3, 1e-3),
             pull_loss_weights=(1e-3, 1e-3))),
     test_cfg=dict(flip_test=True))

@@ -11,7 +11,7 @@ model = dict(
         deconv_channels=(),
         cat_output=(),
         with_ae_loss=(True, ),
-        loss=dict(heatmap_weights=(1.0, ), with_ae_loss=(True, ),
+        loss=dict(heatmap_weights=(1.0, ),
                   push_loss_weights=(1e-3, ), pull_loss_weights=(1e-3, )),
         decoder=codec))
 

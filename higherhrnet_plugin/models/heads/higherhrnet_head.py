@@ -65,7 +65,8 @@ class HigherHRNetHead(BaseHead):
             features before each deconv. Defaults to (True, ).
         num_basic_blocks (int): basic blocks after each deconv. Defaults to 4.
         with_ae_loss (Sequence[bool]): per level (length
-            ``num_deconv_layers + 1``): whether the level predicts tags.
+            ``num_deconv_layers + 1``): whether the level predicts tags
+            (and so has the AE loss; the head hands it to ``loss``).
             Defaults to (True, False).
         final_conv_kernel (int): 1 or 3. Defaults to 1.
         loss (dict): config of the loss module. Defaults to
@@ -165,7 +166,11 @@ class HigherHRNetHead(BaseHead):
         self.final_layers = nn.ModuleList(final_layers)
         self.deconv_layers = nn.ModuleList(deconv_layers)
 
-        self.loss_module = MODELS.build(loss)
+        if 'with_ae_loss' in loss:
+            raise ValueError('HigherHRNetHead: set with_ae_loss on the head '
+                             'only; it builds its loss with it')
+        self.loss_module = MODELS.build(
+            dict(loss, with_ae_loss=self.with_ae_loss))
         self.decoder = KEYPOINT_CODECS.build(decoder) \
             if decoder is not None else None
 

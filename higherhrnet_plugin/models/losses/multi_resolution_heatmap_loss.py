@@ -55,8 +55,10 @@ class MultiResolutionHeatmapLoss(nn.Module):
     Args:
         heatmap_weights (Sequence[float]): heatmap loss weight per level.
             Defaults to (1.0, 1.0).
-        with_ae_loss (Sequence[bool]): AE loss per level.
-            Defaults to (True, False).
+        with_ae_loss (Sequence[bool]): AE loss per level. In a model,
+            :class:`HigherHRNetHead` builds its loss with its own
+            ``with_ae_loss`` (the levels it gives tag maps), so a config
+            sets it on the head only. Defaults to (True, False).
         push_loss_weights (Sequence[float]): per level. Defaults to
             (1e-3, 1e-3).
         pull_loss_weights (Sequence[float]): per level. Defaults to
