@@ -1,11 +1,13 @@
 """Convert an original HigherHRNet or MMPose 0.x checkpoint for this plugin.
 
     python tools/convert_checkpoint.py SRC DST [--source original|mmpose0x]
-        [--config CONFIG]
+        [--config CONFIG] [--trust-checkpoint]
 
-With ``--config`` the converted weights are checked against the model the
-config builds (every key present, none unknown, shapes equal) before DST is
-written. DST then loads with ``tools/test.py`` or ``init_cfg``/``load_from``.
+SRC loads weights-only (``--trust-checkpoint`` unpickles it fully: only for
+files you trust). With ``--config`` the converted weights are checked against
+the model the config builds (every key present, none unknown, shapes equal)
+before DST is written. DST then loads with ``tools/test.py`` or
+``init_cfg``/``load_from``.
 """
 import argparse
 import os
@@ -18,6 +20,9 @@ from higherhrnet_plugin.checkpoint_conversion import (SOURCES,
                                                       check_against_model,
                                                       convert_state_dict,
                                                       extract_state_dict)
+from higherhrnet_plugin.engine import (CheckpointLoadError, add_trust_argument,
+                                       load_checkpoint_file,
+                                       trusted_checkpoints)
 
 
 def parse_args():
@@ -27,6 +32,7 @@ def parse_args():
     parser.add_argument('--source', choices=SOURCES, default='original')
     parser.add_argument('--config', help='check the result against the model '
                         'this config builds')
+    add_trust_argument(parser)
     return parser.parse_args()
 
 
@@ -45,12 +51,10 @@ def main():
     if not os.path.isfile(args.src):
         sys.exit(f'SRC: no such file {args.src!r}')
     try:
-        # Third-party checkpoints may hold plain Python objects (e.g. the
-        # original's epoch/optimizer); load only what the user points at.
-        checkpoint = torch.load(args.src, map_location='cpu',
-                                weights_only=False)
-    except Exception as e:  # noqa: BLE001 (any unpickling failure)
-        sys.exit(f'SRC: {args.src} is not a torch checkpoint ({e})')
+        with trusted_checkpoints(args.trust_checkpoint):
+            checkpoint = load_checkpoint_file(args.src, map_location='cpu')
+    except CheckpointLoadError as e:
+        sys.exit(str(e))
     try:
         state_dict = convert_state_dict(extract_state_dict(checkpoint),
                                         args.source)

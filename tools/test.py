@@ -2,9 +2,12 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out METRICS.json]
         [--dump PRED.pkl] [--tta] [--cfg-options k=v ...] [--launcher ...]
+        [--trust-checkpoint]
 
 ``--tta`` wraps the model in the config's ``tta_model`` and tests with its
 ``tta_pipeline`` (multi-scale and flip aggregation), as MMDetection does.
+CHECKPOINT loads weights-only; ``--trust-checkpoint`` unpickles it fully
+(only for files you trust).
 """
 import argparse
 import os
@@ -14,7 +17,9 @@ from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from higherhrnet_plugin.engine import prepare_distributed, resolve_work_dir
+from higherhrnet_plugin.engine import (CheckpointLoadError, add_trust_argument,
+                                       prepare_distributed, resolve_work_dir,
+                                       trusted_checkpoints)
 
 
 def parse_args():
@@ -32,6 +37,7 @@ def parse_args():
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_trust_argument(parser)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -83,7 +89,11 @@ def main():
     runner = Runner.from_cfg(cfg)
     if args.out:
         runner.register_hook(SaveMetricsHook(args.out), 'LOWEST')
-    runner.test()
+    try:
+        with trusted_checkpoints(args.trust_checkpoint):
+            runner.test()
+    except CheckpointLoadError as e:
+        raise SystemExit(str(e))
 
 
 if __name__ == '__main__':

@@ -2,7 +2,10 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--no-validate] [--auto-scale-lr] [--cfg-options k=v ...]
-        [--launcher {none,pytorch,slurm,mpi}]
+        [--launcher {none,pytorch,slurm,mpi}] [--trust-checkpoint]
+
+Checkpoints (``--resume``, ``load_from``, ``init_cfg``) load weights-only;
+``--trust-checkpoint`` unpickles them fully (only for files you trust).
 """
 import argparse
 import os
@@ -10,7 +13,10 @@ import os
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from higherhrnet_plugin.engine import prepare_distributed, resolve_work_dir
+from higherhrnet_plugin.engine import (
+    CheckpointLoadError, CheckpointSaveError, NonFiniteLossError,
+    add_trust_argument, prepare_distributed, resolve_work_dir,
+    trusted_checkpoints)
 
 
 def parse_args():
@@ -33,6 +39,7 @@ def parse_args():
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_trust_argument(parser)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -65,7 +72,12 @@ def main():
     if not os.path.isfile(args.config):
         raise SystemExit(f'config: no such file {args.config!r}')
     cfg = merge_args(Config.fromfile(args.config), args)
-    Runner.from_cfg(cfg).train()
+    try:
+        with trusted_checkpoints(args.trust_checkpoint):
+            Runner.from_cfg(cfg).train()
+    except (CheckpointLoadError, CheckpointSaveError,
+            NonFiniteLossError) as e:
+        raise SystemExit(str(e))
 
 
 if __name__ == '__main__':

@@ -1,10 +1,13 @@
-from .hooks import EpochSeedHook
+from .checkpoint_loader import (CheckpointLoadError, UntrustedCheckpointError,
+                                add_trust_argument, load_checkpoint_file,
+                                trusted_checkpoints)
+from .hooks import (AtomicCheckpointHook, CheckpointSaveError, EpochSeedHook,
+                    NonFiniteLossError, NonFiniteLossHook)
 from .launch import prepare_distributed, resolve_work_dir
-from .safe_globals import allow_mmpose_meta_dtypes
-
-allow_mmpose_meta_dtypes()
 
 __all__ = [
-    'EpochSeedHook', 'allow_mmpose_meta_dtypes', 'prepare_distributed',
-    'resolve_work_dir'
+    'AtomicCheckpointHook', 'CheckpointLoadError', 'CheckpointSaveError',
+    'EpochSeedHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+    'UntrustedCheckpointError', 'add_trust_argument', 'load_checkpoint_file',
+    'prepare_distributed', 'resolve_work_dir', 'trusted_checkpoints'
 ]

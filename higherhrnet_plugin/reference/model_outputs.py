@@ -48,7 +48,8 @@ def check_model_reference(path: str, atol: float = 1e-5) -> Tuple[bool, str]:
     """Build, load and run the plugin model of a reference ``.pth``."""
     import higherhrnet_plugin  # noqa: F401  (registers the head)
     from mmpose.registry import MODELS
-    ref = torch.load(path, map_location='cpu', weights_only=False)
+    from ..engine.checkpoint_loader import load_checkpoint_file
+    ref = load_checkpoint_file(path, map_location='cpu')
     init_default_scope('mmpose')
     model = MODELS.build(model_cfg_from_arch(ref['arch'])).eval()
     state = convert_state_dict(ref['state_dict'], 'original')

@@ -57,22 +57,3 @@ def test_runner_saves_and_resumes(tmp_path):
     assert not torch.equal(second.model.linear.weight, weights)
     ckpt = torch.load(tmp_path / 'epoch_2.pth', weights_only=False)
     assert ckpt['meta']['iter'] == 4
-
-
-def test_mmpose_checkpoint_meta_loads_weights_only(tmp_path):
-    # every MMPose checkpoint carries the dataset meta (uint8 colours,
-    # float32 sigmas): with the plugin imported it loads weights-only, with
-    # no fallback to full unpickling
-    from mmengine.runner.checkpoint import get_torch_safe_globals
-    from mmpose.datasets.datasets.utils import parse_pose_metainfo
-
-    import higherhrnet_plugin  # noqa: F401
-    meta = parse_pose_metainfo(
-        dict(from_file='configs/_base_/datasets/coco.py'))
-    path = tmp_path / 'ckpt.pth'
-    torch.save(dict(meta=dict(dataset_meta=meta),
-                    state_dict={'w': torch.ones(2)}), path)
-    with torch.serialization.safe_globals(get_torch_safe_globals()):
-        ckpt = torch.load(path, weights_only=True)
-    assert ckpt['meta']['dataset_meta']['keypoint_colors'].dtype == 'uint8'
-    assert ckpt['meta']['dataset_meta']['sigmas'].dtype == 'float32'

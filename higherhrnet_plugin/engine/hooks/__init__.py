@@ -1,3 +1,8 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook, CheckpointSaveError
 from .epoch_seed_hook import EpochSeedHook
+from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 
-__all__ = ['EpochSeedHook']
+__all__ = [
+    'AtomicCheckpointHook', 'CheckpointSaveError', 'EpochSeedHook',
+    'NonFiniteLossError', 'NonFiniteLossHook'
+]
