@@ -95,7 +95,7 @@ step "mmdet, mmpose, openmim (their own metadata pins packages that do not build
 "${PIP[@]}" install -q -c "$CONSTRAINTS" --no-deps mmdet mmpose openmim
 
 step "test tools and the plugin (editable)"
-"${PIP[@]}" install -q -c "$CONSTRAINTS" pytest hypothesis
+"${PIP[@]}" install -q -c "$CONSTRAINTS" pytest hypothesis mkdocs mkdocs-material
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 
 step "checking the result"

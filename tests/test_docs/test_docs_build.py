@@ -1,0 +1,38 @@
+"""The docs site builds with ``mkdocs build --strict`` and lists every page."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _nav_pages(nav):
+    """The page files a mkdocs ``nav`` names, at any depth."""
+    for entry in nav:
+        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+        if isinstance(value, list):
+            yield from _nav_pages(value)
+        else:
+            yield value
+
+
+def test_docs_build_strict(tmp_path):
+    env = dict(os.environ, NO_MKDOCS_2_WARNING='1')
+    result = subprocess.run(
+        [sys.executable, '-m', 'mkdocs', 'build', '--strict', '--config-file',
+         str(ROOT / 'mkdocs.yml'), '--site-dir', str(tmp_path / 'site')],
+        capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / 'site' / 'index.html').is_file()
+
+
+def test_every_page_is_in_the_nav():
+    with open(ROOT / 'mkdocs.yml') as f:
+        config = yaml.safe_load(f)
+    in_nav = set(_nav_pages(config['nav']))
+    pages = {str(p.relative_to(ROOT / 'docs'))
+             for p in (ROOT / 'docs').rglob('*.md')}
+    assert pages - in_nav == set(), 'pages missing from mkdocs.yml nav'
