@@ -179,8 +179,8 @@ def test_checkpoint_config_mismatch(work, tmp_path):
     line = lines[0]
     assert str(work['ckpt']) in line and str(W32_CONFIG) in line, line
     assert 'does not fit' in line
-    # the first parameter that differs, with both shapes
-    assert "'backbone." in line and 'shape' in line, line
+    # the parameters that differ (checkpoint_conversion.check_against_model)
+    assert 'shape mismatch' in line and 'backbone.' in line, line
     assert not (tmp_path / 'out' / 'results.json').exists()
 
 
@@ -210,3 +210,93 @@ def test_tta_on_one_image(work, tmp_path, capsys, monkeypatch):
         assert len(r['keypoints']) == NUM_KEYPOINTS * 3
     assert (out / 'vis' / f'{work["val"].stem}.png').is_file()
     assert '1 of 1 image(s)' in capsys.readouterr().out
+
+
+@pytest.fixture(scope='module')
+def odd_run(work):
+    """One run on a folder of odd images (tiny, 1:20, constant, noise,
+    grayscale, RGBA, 16-bit, CMYK, EXIF-rotated) and two 10000x10000 ones
+    with ``--max-pixels`` 4 Mpx (JPEG: decoded 8x reduced; PNG: over the
+    limit, skipped)."""
+    from odd_images import write_huge_images, write_odd_images
+    folder = work['root'] / 'odd'
+    paths = write_odd_images(folder)
+    paths.update(write_huge_images(folder))
+    out = work['root'] / 'odd_out'
+    proc = _run(folder, '--config', CONFIG, '--checkpoint', work['ckpt'],
+                '--out-dir', out, '--max-pixels', 4_000_000,
+                cwd=work['root'])
+    return proc, out, paths
+
+
+def test_odd_images_give_poses_or_one_line(odd_run):
+    from odd_images import SIZES
+    proc, out, paths = odd_run
+    assert 'Traceback' not in proc.stderr
+    lines = _error_lines(proc.stderr)
+    # the only image skipped is the huge PNG, with the limit named
+    assert len(lines) == 2, proc.stderr
+    assert str(paths['png']) in lines[0] and 'skipped' in lines[0]
+    assert ('10000x10000 is 100.0 Mpx, over the limit of 4 Mpx '
+            '(--max-pixels); only a JPEG is decoded reduced') in lines[0]
+    assert proc.returncode == 1
+    results = json.loads((out / 'results.json').read_text())
+    names = {r['file_name'] for r in results}
+    for name, (h, w) in SIZES.items():
+        drawn = cv2.imread(str(out / 'vis' / f'{Path(name).stem}.png'))
+        assert drawn is not None, name
+        assert drawn.shape[:2] in ((h, w), (w, h)), (name, drawn.shape)
+    for r in results:
+        kpts = np.asarray(r['keypoints']).reshape(-1, 3)
+        assert kpts.shape == (NUM_KEYPOINTS, 3) and np.isfinite(kpts).all()
+    # the random model finds "people" on most of them (not on constants)
+    assert len(names & set(SIZES)) >= 6, names
+
+
+def test_huge_jpeg_is_decoded_reduced_and_mapped_back(odd_run):
+    proc, out, paths = odd_run
+    results = [r for r in json.loads((out / 'results.json').read_text())
+               if r['file_name'] == paths['jpeg'].name]
+    assert results, proc.stderr
+    xy = np.concatenate([np.asarray(r['keypoints']).reshape(-1, 3)[:, :2]
+                         for r in results])
+    # keypoints in the file's pixels: spread over the 10000 px image
+    assert xy.max() > 2500 and (xy >= -100).all() and (xy <= 10100).all()
+    drawn = cv2.imread(str(out / 'vis' / f'{paths["jpeg"].stem}.png'))
+    assert drawn.shape[:2] == (1250, 1250)  # drawn at the decoded size
+
+
+def test_read_image_never_allocates_a_huge_image_full_size(tmp_path):
+    """Peak memory while reading a 10000x10000 JPEG (300 MB decoded full
+    size) grows by less than half of that: it is decoded 2x reduced to the
+    25 Mpx limit (75 MB)."""
+    from odd_images import write_huge_images
+    paths = write_huge_images(tmp_path)
+    code = (
+        'import re, sys\n'
+        'from higherhrnet_plugin.apis.image_files import read_image\n'
+        'def kb(key):\n'
+        '    s = open("/proc/self/status").read()\n'
+        '    return int(re.search(key + r":\\s+(\\d+)", s).group(1))\n'
+        'before = kb("VmRSS")\n'
+        'img, scale = read_image(sys.argv[1])\n'
+        'print(img.shape, scale, (kb("VmHWM") - before) // 1024)\n')
+    proc = subprocess.run([sys.executable, '-c', code, str(paths['jpeg'])],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '(5000, 5000, 3) (2.0, 2.0)' in proc.stdout, proc.stdout
+    assert int(proc.stdout.split()[-1]) < 150, proc.stdout
+
+
+def test_single_odd_image_inputs(work, tmp_path):
+    """One image given directly: a huge PNG is a one-line error before the
+    model loads; a 1x1 image gives results."""
+    from odd_images import write_huge_images, write_odd_images
+    huge = write_huge_images(tmp_path / 'huge')['png']
+    proc = _run(huge, '--config', CONFIG, '--checkpoint', work['ckpt'],
+                '--out-dir', tmp_path / 'out', cwd=tmp_path)
+    assert proc.returncode != 0
+    lines = _error_lines(proc.stderr)
+    assert len(lines) == 1 and lines[0].startswith(f'input: {str(huge)!r}: '
+                                                   '10000x10000 is'), lines
+    assert not (tmp_path / 'out').exists()
