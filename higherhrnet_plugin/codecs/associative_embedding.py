@@ -296,6 +296,15 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
             heatmaps = heatmaps.detach().cpu().float()
         if isinstance(tags, torch.Tensor):
             tags = tags.detach().cpu().float()
+        # NaN/inf would group into arbitrary people (NaN compares false)
+        for name, value in (('heatmaps', heatmaps), ('tags', tags)):
+            finite = (torch.isfinite(value) if isinstance(value, torch.Tensor)
+                      else np.isfinite(np.asarray(value, dtype=np.float32)))
+            if not bool(finite.all()):
+                raise ValueError(
+                    f'AssociativeEmbeddingCodec.decode: {name} hold '
+                    f'{int((~finite).sum())} NaN or inf value(s) (the model '
+                    'output is not finite)')
         num_keypoints = int(heatmaps.shape[-3])
         people, scores = parse_poses(
             heatmaps,
