@@ -9,7 +9,9 @@ from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.codecs.utils import generate_udp_gaussian_heatmaps
 from mmpose.registry import KEYPOINT_CODECS
 
-from .grouping import COCO_JOINT_ORDER, parse_poses
+from .dense_maps import NumpyMaps
+from .dense_maps_torch import TorchMaps
+from .grouping import COCO_JOINT_ORDER, DecodeOptions, decode_maps
 
 
 def _gaussian_patch(sigma: float) -> np.ndarray:
@@ -32,6 +34,22 @@ def original_joint_order(num_keypoints: int) -> Tuple[int, ...]:
     """
     order = [k for k in COCO_JOINT_ORDER if k < num_keypoints]
     return tuple(order + list(range(len(COCO_JOINT_ORDER), num_keypoints)))
+
+
+def _host_array(value: Any) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().float().numpy()
+    return np.asarray(value, dtype=np.float32)
+
+
+def _count_non_finite(value: Any) -> int:
+    """How many NaN/inf ``value`` holds; its sum (finite when every value
+    is, overflow aside) avoids the full test on the usual finite maps."""
+    if isinstance(value, torch.Tensor):
+        return int((~torch.isfinite(value)).sum())
+    if np.isfinite(value.sum()):
+        return 0
+    return int((~np.isfinite(value)).sum())
 
 
 @KEYPOINT_CODECS.register_module()
@@ -276,11 +294,29 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
                 f'the {num_keypoints} keypoints')
         return order
 
+    def decode_options(self, num_keypoints: int) -> DecodeOptions:
+        """The :class:`~.grouping.DecodeOptions` of this codec for
+        ``num_keypoints`` keypoints (what the torch-free runtime needs)."""
+        return DecodeOptions(
+            joint_order=self._joint_order(num_keypoints),
+            nms_kernel=self.decode_nms_kernel,
+            topk=self.decode_topk,
+            max_instances=self.decode_max_instances,
+            detection_threshold=self.decode_detection_threshold,
+            tag_threshold=self.decode_tag_threshold,
+            adjust=self.decode_adjust,
+            refine=self.decode_refine,
+            use_detection_val=self.decode_use_detection_val,
+            ignore_too_much=self.decode_ignore_too_much)
+
     def decode(self, heatmaps: Any, tags: Any
                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Group one image's aggregated heatmaps and tags into people, as the
         original ``HeatmapParser.parse`` (NMS, top-k, tag matching in
-        ``decode_joint_order``, adjust, refine).
+        ``decode_joint_order``, adjust, refine), with
+        :func:`~.grouping.decode_maps`, the decoder of the torch-free
+        runtime. Tensors on a CUDA device keep the dense stages (NMS, the
+        peaks for top-k, gathers) on that device; the result is the same.
 
         Args:
             heatmaps: (K, H, W) aggregated heatmaps (Tensor or array).
@@ -292,42 +328,27 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
             instance_scores (N,) float32 (mean value over all joints after
             adjust, before refine: the original pose score).
         """
-        if isinstance(heatmaps, torch.Tensor):
-            heatmaps = heatmaps.detach().cpu().float()
-        if isinstance(tags, torch.Tensor):
-            tags = tags.detach().cpu().float()
+        on_device = isinstance(heatmaps, torch.Tensor) and \
+            heatmaps.device.type != 'cpu'
+        if on_device:
+            heatmaps = heatmaps.detach().float()
+            tags = torch.as_tensor(tags, device=heatmaps.device).float()
+        else:
+            heatmaps = _host_array(heatmaps)
+            tags = _host_array(tags)
         # NaN/inf would group into arbitrary people (NaN compares false)
         for name, value in (('heatmaps', heatmaps), ('tags', tags)):
-            finite = (torch.isfinite(value) if isinstance(value, torch.Tensor)
-                      else np.isfinite(np.asarray(value, dtype=np.float32)))
-            if not bool(finite.all()):
+            bad = _count_non_finite(value)
+            if bad:
                 raise ValueError(
                     f'AssociativeEmbeddingCodec.decode: {name} hold '
-                    f'{int((~finite).sum())} NaN or inf value(s) (the model '
-                    'output is not finite)')
-        num_keypoints = int(heatmaps.shape[-3])
-        people, scores = parse_poses(
-            heatmaps,
-            tags,
-            adjust=self.decode_adjust,
-            refine=self.decode_refine,
-            max_num_people=self.decode_topk,
-            nms_kernel=self.decode_nms_kernel,
-            detection_threshold=self.decode_detection_threshold,
-            tag_threshold=self.decode_tag_threshold,
-            joint_order=self._joint_order(num_keypoints),
-            use_detection_val=self.decode_use_detection_val,
-            ignore_too_much=self.decode_ignore_too_much)
-        people = np.asarray(people, dtype=np.float32)
-        scores = np.asarray(scores, dtype=np.float32).reshape(-1)
-        people = people[:self.decode_max_instances]
-        scores = scores[:self.decode_max_instances]
-        if people.shape[0] == 0:
-            return (np.zeros((0, num_keypoints, 2), np.float32),
-                    np.zeros((0, num_keypoints), np.float32),
-                    np.zeros((0, ), np.float32))
-        return (people[..., :2].copy(), people[..., 2].copy(),
-                scores)
+                    f'{bad} NaN or inf value(s) (the model output is not '
+                    'finite)')
+        options = self.decode_options(int(heatmaps.shape[-3]))
+        nms = options.nms_kernel
+        maps = TorchMaps(heatmaps, tags, nms) if on_device else \
+            NumpyMaps(heatmaps, tags, nms)
+        return decode_maps(maps, options)
 
     def batch_decode(self, batch_heatmaps: Any, batch_tags: Any
                      ) -> Tuple[List[np.ndarray], List[np.ndarray],

@@ -1,28 +1,41 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Associative-embedding grouping as in the original HigherHRNet test code.
 
-Re-implementation (vectorised) of the original ``HeatmapParser``
-(``top_k`` -> ``match_by_tag`` -> ``adjust`` -> ``refine``) whose output is
-identical to the original, including the tie-breaking of the Hungarian solver
-of ``munkres`` 1.1.4 (see :func:`munkres_assign`).
+A faster re-implementation of the original ``HeatmapParser`` (``top_k`` ->
+``match_by_tag`` -> ``adjust`` -> ``refine``) whose output is identical to
+the original's, including the order of ``torch.topk`` among tied values
+(:mod:`.topk_order`) and the tie-breaking of the Hungarian solver of
+``munkres`` 1.1.4 (:func:`munkres_assign`). It imports numpy only, so the
+torch-free runtime and the codec run the same code.
 
-Shapes (single image):
-    heatmaps: (K, H, W) float32 (torch tensor or numpy array)
-    tags:     (K, H, W, D) float32 (one tag map per joint, D tag copies,
-              e.g. plain and flipped)
-Result of :func:`parse_poses`: ``(keypoints, scores)`` with keypoints
-(P, K, 3 + D) float32: x, y (heatmap pixels, +0.5 centred as the original),
-heatmap value, then the tag of the joint; scores (P,) float32.
+Entry points:
+
+- :func:`decode_people` (numpy in, numpy out): one image's aggregated
+  heatmaps (K, H, W) and tags (K, H, W, T) and :class:`DecodeOptions` ->
+  keypoints (N, K, 2) in heatmap pixels, keypoint scores (N, K) and
+  instance scores (N,). ``AssociativeEmbeddingCodec.decode`` calls it (via
+  :func:`group_people`, with the maps on the model's device for CUDA
+  tensors).
+- :func:`group_people`: the same from a dense-maps object
+  (:class:`~.dense_maps.NumpyMaps` or :class:`~.dense_maps_torch.TorchMaps`)
+  with the tags of each joint kept, and an optional per-stage timing.
+- :func:`parse_poses`: the original ``HeatmapParser.parse`` signature.
+
+Keypoints are (P, K, 3 + T) float32 inside: x, y (heatmap pixels, +0.5
+centred as the original), heatmap value, then the tag of the joint.
 """
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+from .dense_maps import NumpyMaps
+from .refine import refine_people
+from .topk_order import torch_cpu_topk
 
 COCO_JOINT_ORDER = (0, 1, 2, 3, 4, 5, 6, 11, 12, 7, 8, 9, 10, 13, 14, 15, 16)
-
-ArrayLike = Union[np.ndarray, torch.Tensor]
 
 
 # --------------------------------------------------------------------------
@@ -128,112 +141,57 @@ def munkres_assign(cost: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------
 # top-k
 # --------------------------------------------------------------------------
-def heatmap_nms(heatmaps: torch.Tensor, kernel: int = 5) -> torch.Tensor:
-    """Keep local maxima (max-pool ``kernel``, stride 1, same padding).
+def select_top_k(maps, peaks: Optional[Tuple[np.ndarray, ...]], k: int = 30,
+                 threshold: float = 0.1
+                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The original ``HeatmapParser.top_k`` (``topk`` of the NMS'd maps),
+    for every entry the matching uses (value > ``threshold``).
 
-    The max pool is computed separably (rows then columns), which gives the
-    same maxima as the original square max-pool; non-maxima are set to
-    ``value * 0`` exactly like the original ``det * eq(maxpool(det), det)``.
-    Works on (..., H, W) tensors.
-    """
-    x = heatmaps
-    pad = (kernel - 1) // 2
-    # running max over shifted slices (out-of-image neighbours are ignored,
-    # as with the -inf padding of max_pool2d): rows, then columns
-    m = x.clone()
-    for d in range(1, pad + 1):
-        torch.maximum(m[..., :, d:], x[..., :, :-d], out=m[..., :, d:])
-        torch.maximum(m[..., :, :-d], x[..., :, d:], out=m[..., :, :-d])
-    mh = m
-    m = mh.clone()
-    for d in range(1, pad + 1):
-        torch.maximum(m[..., d:, :], mh[..., :-d, :], out=m[..., d:, :])
-        torch.maximum(m[..., :-d, :], mh[..., d:, :], out=m[..., :-d, :])
-    return x * torch.eq(m, x).float()
-
-
-def top_k(heatmaps: ArrayLike,
-          tags: ArrayLike,
-          k: int = 30,
-          nms_kernel: int = 5) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """NMS + top-k per joint, as ``HeatmapParser.top_k``.
+    With ``threshold >= 0`` only the NMS peaks above it can be such
+    entries; a joint whose peaks are all distinct among its first ``k + 1``
+    takes them in value order, which is the only order ``topk`` can give.
+    A joint with a tie there (and every joint when ``threshold < 0``) runs
+    :func:`~.topk_order.torch_cpu_topk` on its full NMS'd row, the order
+    ``torch.topk`` gives ties on the CPU. Entries the matching ignores are
+    left at value 0 (only when ``threshold >= 0``).
 
     Args:
-        heatmaps: (K, H, W); tags: (K, H, W, D) (or (K, H, W)).
+        maps: a dense-maps object (:class:`~.dense_maps.NumpyMaps`).
+        peaks: ``maps.peaks(threshold)``; None when ``threshold < 0``.
 
     Returns:
-        tag_k (K, k, D) float32, loc_k (K, k, 2) int64 (x, y),
+        tag_k (K, k, T) float32, loc_k (K, k, 2) int64 (x, y),
         val_k (K, k) float32.
     """
-    det = torch.as_tensor(heatmaps)
-    tag = torch.as_tensor(tags)
-    K, H, W = det.shape
-    det = heatmap_nms(det, nms_kernel).reshape(K, H * W)
-    val_k, ind = det.topk(k, dim=1)
-    tag = tag.reshape(K, H * W, -1)
-    tag_k = torch.gather(tag, 1, ind[:, :, None].expand(-1, -1, tag.shape[2]))
-    loc_k = torch.stack((ind % W, ind // W), dim=2)
-    return tag_k.numpy(), loc_k.numpy(), val_k.numpy()
-
-
-def top_k_sparse(heatmaps: np.ndarray,
-                 tags: np.ndarray,
-                 k: int = 30,
-                 nms_kernel: int = 5,
-                 threshold: float = 0.1
-                 ) -> Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Fast :func:`top_k` restricted to what the matching uses.
-
-    Only local maxima with a value ``> threshold`` take part in the
-    matching; they are found directly (5x5 neighbourhood test on the pixels
-    above ``threshold``) and sorted by value. When their values are all
-    distinct the order is unique, so the entries above ``threshold`` are
-    exactly those of :func:`top_k` (the others are returned with value 0
-    and are ignored by the matching, which needs ``threshold >= 0``).
-    Returns None when there is a tie (the caller then uses :func:`top_k`,
-    whose tie order is that of ``torch.topk``).
-    """
-    if not threshold >= 0:
-        return None
-    K, H, W = heatmaps.shape
-    D = tags.shape[-1]
-    tag_k = np.zeros((K, k, D), dtype=tags.dtype)
+    K, W, T = maps.num_joints, maps.width, maps.tag_dim
+    k = min(int(k), maps.height * W)
     loc_k = np.zeros((K, k, 2), dtype=np.int64)
-    val_k = np.zeros((K, k), dtype=heatmaps.dtype)
-    jj, yy, xx = np.nonzero(heatmaps > threshold)
-    if jj.size == 0:
-        return tag_k, loc_k, val_k
-    v = heatmaps[jj, yy, xx]
-    pad = (nms_kernel - 1) // 2
-    is_max = np.ones(v.shape, dtype=bool)
-    for dy in range(-pad, pad + 1):
-        y2 = yy + dy
-        oky = (y2 >= 0) & (y2 < H)
-        y2 = np.clip(y2, 0, H - 1)
-        for dx in range(-pad, pad + 1):
-            if dy == 0 and dx == 0:
-                continue
-            x2 = xx + dx
-            ok = oky & (x2 >= 0) & (x2 < W)
-            x2 = np.clip(x2, 0, W - 1)
-            is_max &= ~(ok & (heatmaps[jj, y2, x2] > v))
-    jj, yy, xx, v = jj[is_max], yy[is_max], xx[is_max], v[is_max]
-    order = np.lexsort((-v, jj))
-    jj, yy, xx, v = jj[order], yy[order], xx[order], v[order]
-    counts = np.bincount(jj, minlength=K)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    rank = np.arange(jj.size) - starts[jj]
-    # ties among the kept entries or at the cut make the order ambiguous
-    near = rank <= k
-    same = (jj[1:] == jj[:-1]) & (v[1:] == v[:-1]) & near[1:]
-    if same.any():
-        return None
-    keep = rank < k
-    jj, yy, xx, v, rank = jj[keep], yy[keep], xx[keep], v[keep], rank[keep]
-    val_k[jj, rank] = v
-    loc_k[jj, rank, 0] = xx
-    loc_k[jj, rank, 1] = yy
-    tag_k[jj, rank] = tags[jj, yy, xx]
+    val_k = np.zeros((K, k), dtype=np.float32)
+    flat_k = np.zeros((K, k), dtype=np.int64)
+    filled = np.zeros((K, k), dtype=bool)
+    if threshold >= 0:
+        jj, ff, vv = peaks
+        order = np.lexsort((-vv, jj))
+        jj, ff, vv = jj[order], ff[order], vv[order]
+        counts = np.bincount(jj, minlength=K)
+        rank = np.arange(jj.size) - (np.cumsum(counts) - counts)[jj]
+        same = (jj[1:] == jj[:-1]) & (vv[1:] == vv[:-1]) & (rank[1:] <= k)
+        dense = np.unique(jj[1:][same])
+        keep = (rank < k) & ~np.isin(jj, dense)
+        jj, rr = jj[keep], rank[keep]
+        val_k[jj, rr] = vv[keep]
+        flat_k[jj, rr] = ff[keep]
+        filled[jj, rr] = True
+    else:
+        dense = np.arange(K)
+    for j in dense.tolist():
+        vals, idx = torch_cpu_topk(maps.nms_row(j), k)
+        val_k[j], flat_k[j], filled[j] = vals, idx, True
+    loc_k[..., 0] = flat_k % W
+    loc_k[..., 1] = flat_k // W
+    tag_k = np.zeros((K, k, T), dtype=np.float32)
+    jj, rr = np.nonzero(filled)
+    tag_k[jj, rr] = maps.tags_at(jj, flat_k[jj, rr])
     return tag_k, loc_k, val_k
 
 
@@ -312,26 +270,24 @@ def match_by_tag(tag_k: np.ndarray,
 
 
 # --------------------------------------------------------------------------
-# adjust / refine
+# adjust
 # --------------------------------------------------------------------------
-def adjust_keypoints(people: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
-    """Quarter-pixel shift toward the higher neighbour, then +0.5 (in place).
-
-    Same as the original ``HeatmapParser.adjust`` for joints with value > 0.
-    """
+def adjust_people(people: np.ndarray, maps) -> np.ndarray:
+    """Quarter-pixel shift toward the higher neighbour, then +0.5 (in
+    place), as the original ``HeatmapParser.adjust`` for joints with
+    value > 0."""
     if people.shape[0] == 0:
         return people
-    K, H, W = heatmaps.shape
+    H, W = maps.height, maps.width
     p, j = np.nonzero(people[:, :, 2] > 0)
     x = people[p, j, 0]
     y = people[p, j, 1]
     xi = x.astype(np.int64)
     yi = y.astype(np.int64)
-    hm = heatmaps
-    right = hm[j, yi, np.minimum(xi + 1, W - 1)]
-    left = hm[j, yi, np.maximum(xi - 1, 0)]
-    down = hm[j, np.minimum(yi + 1, H - 1), xi]
-    up = hm[j, np.maximum(yi - 1, 0), xi]
+    right = maps.values_at(j, yi * W + np.minimum(xi + 1, W - 1))
+    left = maps.values_at(j, yi * W + np.maximum(xi - 1, 0))
+    down = maps.values_at(j, np.minimum(yi + 1, H - 1) * W + xi)
+    up = maps.values_at(j, np.maximum(yi - 1, 0) * W + xi)
     q = np.float32(0.25)
     x = np.where(right > left, x + q, x - q)
     y = np.where(down > up, y + q, y - q)
@@ -340,163 +296,152 @@ def adjust_keypoints(people: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
     return people
 
 
-class _RefineCandidates:
-    """Per-image precomputation for :func:`refine_keypoints`.
+# --------------------------------------------------------------------------
+# the decoder
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DecodeOptions:
+    """What decoding needs besides the maps (the codec's ``decode_*``
+    arguments; ``asdict``/``DecodeOptions(**d)`` round-trip them, e.g.
+    through an exported model's metadata).
 
-    The original evaluates ``det - round(|tag - mean tag|)`` on every pixel
-    for every person and joint and takes the first argmax. Since the
-    rounded distance is >= 0, a pixel whose heatmap value is below the best
-    value found so far can neither win nor tie; the search therefore first
-    looks only at pixels with ``det >= tau`` and falls back to the pixels
-    with ``det >= best`` when the best found is below ``tau``. The result is
-    identical to the exhaustive search (same float32 arithmetic, ties go to
-    the smallest flat index as in ``np.argmax``).
+    Args:
+        joint_order: the order in which joints are matched to people, a
+            permutation of ``range(K)`` (the original's for COCO:
+            :data:`COCO_JOINT_ORDER`).
+        nms_kernel: max-pool NMS kernel. topk: candidates per joint (the
+            original's ``MAX_NUM_PEOPLE``). max_instances: most people
+            returned (in the grouping's order).
+        detection_threshold, tag_threshold, use_detection_val,
+        ignore_too_much, adjust, refine: as the original's test options.
     """
+    joint_order: Tuple[int, ...]
+    nms_kernel: int = 5
+    topk: int = 30
+    max_instances: int = 30
+    detection_threshold: float = 0.1
+    tag_threshold: float = 1.0
+    adjust: bool = True
+    refine: bool = True
+    use_detection_val: bool = True
+    ignore_too_much: bool = False
 
-    def __init__(self, heatmaps: np.ndarray, tags: np.ndarray,
-                 tau: float = 0.1):
-        K, H, W = heatmaps.shape
-        self.K, self.H, self.W = K, H, W
-        self.det = heatmaps.reshape(K, H * W)
-        self.tag = tags.reshape(K, H * W, -1)
-        self.tau = np.float32(tau)
-        jj, ff = np.nonzero(self.det >= self.tau)
-        self.cj = jj
-        self.cf = ff
-        self.cdet = self.det[jj, ff]
-        self.ctag = self.tag[jj, ff]
-        counts = np.bincount(jj, minlength=K)
-        self.counts = counts
-        self.starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        self._pos = {}
+    def __post_init__(self):
+        object.__setattr__(self, 'joint_order',
+                           tuple(int(j) for j in self.joint_order))
 
-    @staticmethod
-    def _score(det, tag, prev):
-        """``det - round(sqrt(sum((tag - prev)**2)))`` in float32, with the
-        same operations (and summation order) as the original."""
-        d = tag - prev[None, :]
-        sq = d * d
-        if sq.shape[1] == 2:
-            # numpy's reduction of a length-2 axis is exactly a0 + a1
-            tt = np.sqrt(sq[:, 0] + sq[:, 1])
-        else:
-            tt = sq.sum(axis=1)**0.5
-        return det - np.round(tt)
-
-    def _positive(self, k: int) -> np.ndarray:
-        if k not in self._pos:
-            self._pos[k] = np.flatnonzero(self.det[k] > 0)
-        return self._pos[k]
-
-    def best(self, prev: np.ndarray, joints: np.ndarray,
-             probes: np.ndarray) -> np.ndarray:
-        """Flat index of the first argmax of ``det - round(|tag - prev|)``
-        for each joint in ``joints``; -1 where that argmax is known to have
-        a value <= 0 (the original then leaves the joint unchanged).
-
-        ``probes`` are flat pixel indices (the person's detected joints)
-        whose score gives a cheap lower bound of the maximum.
-        """
-        K = self.K
-        out = np.full(K, -1, dtype=np.int64)
-        best_val = np.full(K, -np.inf, dtype=np.float32)
-        if self.cf.size:
-            f = self._score(self.cdet, self.ctag, prev)
-            nz = self.counts > 0
-            gmax = np.full(K, -np.inf, dtype=np.float32)
-            gmax[nz] = np.maximum.reduceat(f, self.starts[nz])
-            hit = np.flatnonzero(f == gmax[self.cj])
-            # first hit per joint (candidates are sorted by joint, flat idx)
-            js, first = np.unique(self.cj[hit], return_index=True)
-            out[js] = self.cf[hit[first]]
-            best_val = gmax
-        for k in joints:
-            if best_val[k] >= self.tau:
-                continue
-            det = self.det[k]
-            tag = self.tag[k]
-            # lower bound of the maximum from the probes
-            pf = self._score(det[probes], tag[probes], prev)
-            L = max(float(best_val[k]), float(pf.max()))
-            if L > 0:
-                cand = np.flatnonzero(det >= np.float32(L))
-                f = self._score(det[cand], tag[cand], prev)
-                out[k] = cand[int(np.argmax(f))]
-                continue
-            pos = self._positive(k)
-            if pos.size:
-                f = self._score(det[pos], tag[pos], prev)
-                i = int(np.argmax(f))
-                m_pos = f[i]
-                if m_pos > 0:
-                    out[k] = pos[i]
-                    continue
-                if L > m_pos and (pf > m_pos).any() and \
-                        (det[probes[pf > m_pos]] <= 0).any():
-                    # a pixel with value <= 0 beats every positive pixel:
-                    # the argmax has value <= 0
-                    out[k] = -1
-                    continue
-            elif L > -np.inf and (det[probes] <= 0).all():
-                out[k] = -1
-                continue
-            f = self._score(det, tag, prev)
-            out[k] = int(np.argmax(f))
-        return out
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
-def refine_keypoints(people: np.ndarray,
-                     heatmaps: np.ndarray,
-                     tags: np.ndarray,
-                     candidates: Optional[_RefineCandidates] = None
-                     ) -> np.ndarray:
-    """Fill undetected joints by tag, as the original
-    ``HeatmapParser.refine`` (applied to every person, in place)."""
+STAGES = ('nms', 'top-k', 'matching', 'adjust', 'refine')
+
+
+@contextmanager
+def _timed(stage_times: Optional[Dict[str, float]], name: str):
+    if stage_times is None:
+        yield
+        return
+    t = time.perf_counter()
+    yield
+    stage_times[name] = stage_times.get(name, 0.0) + \
+        time.perf_counter() - t
+
+
+def group_people(maps, options: DecodeOptions,
+                 stage_times: Optional[Dict[str, float]] = None
+                 ) -> Tuple[np.ndarray, np.ndarray]:
+    """NMS, top-k, matching in ``options.joint_order``, adjust and refine
+    of one image, as the original ``HeatmapParser.parse``.
+
+    Args:
+        maps: dense maps of the image (:class:`~.dense_maps.NumpyMaps`, or
+            :class:`~.dense_maps_torch.TorchMaps` on a device).
+        options: the decode options.
+        stage_times: if given, seconds per stage (:data:`STAGES`) are added
+            to it.
+
+    Returns:
+        people (P, K, 3 + T) float32 (x, y in heatmap pixels, value, tags)
+        and scores (P,) float32 (mean value over all joints after adjust,
+        before refine: the original pose score).
+    """
+    if sorted(options.joint_order) != list(range(maps.num_joints)):
+        raise ValueError(
+            f'joint_order {options.joint_order} is not a permutation of '
+            f'the {maps.num_joints} joints of the heatmaps')
+    threshold = options.detection_threshold
+    with _timed(stage_times, 'nms'):
+        peaks = maps.peaks(threshold) if threshold >= 0 else None
+    with _timed(stage_times, 'top-k'):
+        res = select_top_k(maps, peaks, options.topk, threshold)
+    with _timed(stage_times, 'matching'):
+        people = match_by_tag(
+            *res,
+            joint_order=options.joint_order,
+            detection_threshold=options.detection_threshold,
+            tag_threshold=options.tag_threshold,
+            max_num_people=options.topk,
+            use_detection_val=options.use_detection_val,
+            ignore_too_much=options.ignore_too_much)
+    with _timed(stage_times, 'adjust'):
+        if options.adjust:
+            people = adjust_people(people, maps)
+        scores = np.array([p[:, 2].mean() for p in people], dtype=np.float32)
+    with _timed(stage_times, 'refine'):
+        if options.refine and people.shape[0]:
+            people = refine_people(people, maps)
+    return people, scores
+
+
+def split_people(people: np.ndarray, scores: np.ndarray, num_joints: int,
+                 max_instances: int
+                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keypoints (N, K, 2), keypoint_scores (N, K), instance_scores (N,))
+    of the first ``max_instances`` people."""
+    people = people[:max_instances]
+    scores = np.asarray(scores, dtype=np.float32).reshape(-1)[:max_instances]
     if people.shape[0] == 0:
-        return people
-    K, H, W = heatmaps.shape
-    if tags.ndim == 3:
-        tags = tags[..., None]
-    if candidates is None:
-        candidates = _RefineCandidates(heatmaps, tags)
-    q = 0.25
-    for person in people:
-        det_mask = person[:, 2] > 0
-        if not det_mask.any():
-            continue
-        xy = person[det_mask, :2].astype(np.int32)
-        jidx = np.flatnonzero(det_mask)
-        prev = np.mean(tags[jidx, xy[:, 1], xy[:, 0]], axis=0)
-        missing = np.flatnonzero(person[:, 2] == 0)
-        if missing.size == 0:
-            continue
-        probes = xy[:, 1].astype(np.int64) * W + xy[:, 0]
-        flat = candidates.best(prev, missing, probes)
-        for i in missing:
-            if flat[i] < 0:
-                continue
-            y, x = divmod(int(flat[i]), W)
-            tmp = heatmaps[i]
-            val = tmp[y, x]
-            if not val > 0:
-                continue
-            fx = x + 0.5
-            fy = y + 0.5
-            fx += q if tmp[y, min(x + 1, W - 1)] > tmp[y, max(x - 1, 0)] \
-                else -q
-            fy += q if tmp[min(y + 1, H - 1), x] > tmp[max(0, y - 1), x] \
-                else -q
-            person[i, 0] = fx
-            person[i, 1] = fy
-            person[i, 2] = val
-    return people
+        return (np.zeros((0, num_joints, 2), np.float32),
+                np.zeros((0, num_joints), np.float32),
+                np.zeros((0, ), np.float32))
+    return people[..., :2].copy(), people[..., 2].copy(), scores
 
 
-# --------------------------------------------------------------------------
-# full parser
-# --------------------------------------------------------------------------
-def parse_poses(heatmaps: ArrayLike,
-                tags: ArrayLike,
+def decode_maps(maps, options: DecodeOptions
+                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`group_people`, then the first ``options.max_instances``
+    people as (keypoints (N, K, 2), keypoint_scores (N, K),
+    instance_scores (N,)), all float32, keypoints in heatmap pixels."""
+    people, scores = group_people(maps, options)
+    return split_people(people, scores, maps.num_joints,
+                        options.max_instances)
+
+
+def decode_people(heatmaps: np.ndarray, tags: np.ndarray,
+                  options: DecodeOptions
+                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group one image's aggregated maps into people (numpy only).
+
+    The decoder of ``AssociativeEmbeddingCodec.decode`` and of the
+    torch-free runtime.
+
+    Args:
+        heatmaps: (K, H, W) float32 aggregated heatmaps.
+        tags: (K, H, W, T) float32 stacked tags ((K, H, W) is T = 1).
+        options: :class:`DecodeOptions`.
+
+    Returns:
+        keypoints (N, K, 2) float32 in heatmap (= network input) pixels,
+        keypoint_scores (N, K) float32 (heatmap values) and
+        instance_scores (N,) float32, N <= ``options.max_instances``.
+    """
+    return decode_maps(NumpyMaps(heatmaps, tags, options.nms_kernel),
+                       options)
+
+
+def parse_poses(heatmaps: np.ndarray,
+                tags: np.ndarray,
                 adjust: bool = True,
                 refine: bool = True,
                 max_num_people: int = 30,
@@ -510,43 +455,27 @@ def parse_poses(heatmaps: ArrayLike,
     """Original ``HeatmapParser.parse`` for one image.
 
     Args:
-        heatmaps: (K, H, W) aggregated heatmaps (batch dim of 1 allowed).
-        tags: (K, H, W, D) stacked tags (batch dim of 1 allowed).
+        heatmaps: (K, H, W) aggregated heatmaps (batch dim of 1 allowed;
+            numpy or CPU tensors).
+        tags: (K, H, W, T) stacked tags (batch dim of 1 allowed).
 
     Returns:
-        keypoints (P, K, 3 + D) float32 (x, y in heatmap pixels, value,
+        keypoints (P, K, 3 + T) float32 (x, y in heatmap pixels, value,
         tags) and scores (P,) float32 (mean value over joints after adjust,
         before refine).
     """
-    hm_t = torch.as_tensor(heatmaps).float()
-    tg_t = torch.as_tensor(tags).float()
-    if hm_t.dim() == 4:
-        hm_t = hm_t[0]
-    if tg_t.dim() == 5 or (tg_t.dim() == 4 and hm_t.dim() == 3
-                           and tg_t.shape[0] == 1 and hm_t.shape[0] != 1):
-        tg_t = tg_t[0]
-    if tg_t.dim() == 3:
-        tg_t = tg_t[..., None]
-    hm = hm_t.numpy()
-    tg = tg_t.numpy()
-    res = top_k_sparse(hm, tg, max_num_people, nms_kernel,
-                       detection_threshold)
-    if res is None:
-        res = top_k(hm_t, tg_t, max_num_people, nms_kernel)
-    tag_k, loc_k, val_k = res
-    people = match_by_tag(
-        tag_k,
-        loc_k,
-        val_k,
-        joint_order=joint_order,
+    hm = np.asarray(heatmaps, dtype=np.float32)
+    tg = np.asarray(tags, dtype=np.float32)
+    if hm.ndim == 4:
+        hm = hm[0]
+    if tg.ndim == 5 or (tg.ndim == 4 and tg.shape[0] == 1
+                        and hm.shape[0] != 1):
+        tg = tg[0]
+    options = DecodeOptions(
+        joint_order=joint_order, nms_kernel=nms_kernel,
+        topk=max_num_people, max_instances=max_num_people,
         detection_threshold=detection_threshold,
-        tag_threshold=tag_threshold,
-        max_num_people=max_num_people,
+        tag_threshold=tag_threshold, adjust=adjust, refine=refine,
         use_detection_val=use_detection_val,
         ignore_too_much=ignore_too_much)
-    if adjust:
-        people = adjust_keypoints(people, hm)
-    scores = np.array([p[:, 2].mean() for p in people], dtype=np.float32)
-    if refine and people.shape[0]:
-        people = refine_keypoints(people, hm, tg)
-    return people, scores.astype(np.float32)
+    return group_people(NumpyMaps(hm, tg, nms_kernel), options)
