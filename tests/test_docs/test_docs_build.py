@@ -1,5 +1,6 @@
 """The docs site builds with ``mkdocs build --strict`` and lists every page."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +37,13 @@ def test_every_page_is_in_the_nav():
     pages = {str(p.relative_to(ROOT / 'docs'))
              for p in (ROOT / 'docs').rglob('*.md')}
     assert pages - in_nav == set(), 'pages missing from mkdocs.yml nav'
+
+
+def test_readme_links_to_repository_files_exist():
+    """Relative links of README.md (configs, docs pages) name real files."""
+    readme = (ROOT / 'README.md').read_text()
+    targets = re.findall(r'\]\(([^)#\s]+)(?:#[^)]*)?\)', readme)
+    local = [t for t in targets if not re.match(r'[a-z]+://', t)]
+    assert local, 'README.md links to no repository file'
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert missing == [], 'README.md links to missing files'
