@@ -1,44 +1,24 @@
 """MMPose's high-level APIs with a HigherHRNet model: ``init_model`` +
 ``inference_bottomup``, ``MMPoseInferencer`` and ``PoseLocalVisualizer``.
 
-A tiny randomly initialised model of the demo config is saved as a
-checkpoint; the predictions are meaningless but must be well formed."""
-import os
-import os.path as osp
-
+The demo config's model at a random init (``random_demo_checkpoint``):
+the predictions are meaningless but must be well formed."""
 import numpy as np
 import pytest
-import torch
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-CONFIG = osp.join(
-    ROOT, 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-'
-    '256x256.py')
-COCO_DIR = os.environ.get('HHR_TEST_COCO_DIR', '/work/shared/data/coco')
 IMG_NAME = '000000000785.jpg'
 
 
 @pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    from mmpose.apis import init_model
-    torch.manual_seed(0)
-    model = init_model(CONFIG, None, device='cpu')
-    path = tmp_path_factory.mktemp('ckpt') / 'tiny_higherhrnet.pth'
-    torch.save({'state_dict': model.state_dict()}, str(path))
-    return str(path)
-
-
-@pytest.fixture(scope='module')
-def image():
-    path = osp.join(COCO_DIR, IMG_NAME)
-    if osp.isfile(path):
-        return path
-    return None
+def image(shared_dir):
+    """The shared COCO image, or None where ../shared is absent (the tests
+    that can then run on a random array instead)."""
+    path = shared_dir / 'data' / 'coco' / IMG_NAME
+    return str(path) if path.is_file() else None
 
 
 def _image_or_array(image):
-    """The shared COCO image, or a random array when /work/shared is
-    absent."""
+    """The shared COCO image, or a random array where it is absent."""
     if image is not None:
         return image
     rng = np.random.RandomState(0)
@@ -63,10 +43,12 @@ def _check_instances(pred_instances, img_hw, input_center, input_scale):
             kpts.min((0, 1)), kpts.max((0, 1)), lo, hi)
 
 
-def test_init_model_inference_bottomup(checkpoint, image):
+def test_init_model_inference_bottomup(demo_config, random_demo_checkpoint,
+                                       image):
     from mmpose.apis import inference_bottomup, init_model
     from mmpose.structures import PoseDataSample
-    model = init_model(CONFIG, checkpoint, device='cpu')
+    model = init_model(str(demo_config), str(random_demo_checkpoint),
+                       device='cpu')
     assert model.dataset_meta is not None
     assert model.dataset_meta['num_keypoints'] == 17
     img = _image_or_array(image)
@@ -81,12 +63,12 @@ def test_init_model_inference_bottomup(checkpoint, image):
                      result.metainfo['input_scale'])
 
 
-def test_mmpose_inferencer(checkpoint, image):
-    if image is None:
-        pytest.skip(f'shared data not available: {COCO_DIR} is absent')
+def test_mmpose_inferencer(demo_config, random_demo_checkpoint, shared_coco):
+    image = str(shared_coco / IMG_NAME)
     from mmpose.apis import MMPoseInferencer
     inferencer = MMPoseInferencer(
-        pose2d=CONFIG, pose2d_weights=checkpoint, device='cpu')
+        pose2d=str(demo_config), pose2d_weights=str(random_demo_checkpoint),
+        device='cpu')
     outputs = list(inferencer(image, return_vis=True))
     assert len(outputs) == 1
     out = outputs[0]
@@ -102,11 +84,12 @@ def test_mmpose_inferencer(checkpoint, image):
     assert vis.shape == (h, w, 3)
 
 
-def test_pose_local_visualizer(checkpoint, image):
+def test_pose_local_visualizer(demo_config, random_demo_checkpoint, image):
     import mmcv
     from mmpose.apis import inference_bottomup, init_model
     from mmpose.registry import VISUALIZERS
-    model = init_model(CONFIG, checkpoint, device='cpu')
+    model = init_model(str(demo_config), str(random_demo_checkpoint),
+                       device='cpu')
     img = _image_or_array(image)
     result = inference_bottomup(model, img)[0]
     rgb = mmcv.imread(img, channel_order='rgb') if isinstance(img, str) \
