@@ -1,29 +1,49 @@
 #!/usr/bin/env python
 """Generate a seeded synthetic COCO-format person keypoint dataset.
 
-Usage::
-
     python tools/make_synthetic_coco.py OUT_DIR [--num-train 400]
         [--num-val 50] [--seed 0] [--image-size 320 320]
 
-Thin wrapper around
-:func:`higherhrnet_plugin.datasets.synthetic_coco.make_synthetic_coco`.
-The module is loaded from its file so the tool does not import torch/mmpose.
+Calls :func:`higherhrnet_plugin.datasets.synthetic_coco.make_synthetic_coco`;
+it needs numpy and OpenCV only (no torch, no OpenMMLab package).
 """
-import importlib.util
-import os.path as osp
+import argparse
 import sys
+import time
+
+from higherhrnet_plugin.datasets.synthetic_coco import (DEFAULT_NUM_TRAIN,
+                                                         DEFAULT_NUM_VAL,
+                                                         make_synthetic_coco)
 
 
-def _load():
-    path = osp.join(
-        osp.dirname(osp.dirname(osp.abspath(__file__))), 'higherhrnet_plugin',
-        'datasets', 'synthetic_coco.py')
-    spec = importlib.util.spec_from_file_location('_synthetic_coco', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Generate a synthetic COCO-format person keypoint set')
+    parser.add_argument('out_dir')
+    parser.add_argument('--num-train', type=int, default=DEFAULT_NUM_TRAIN)
+    parser.add_argument('--num-val', type=int, default=DEFAULT_NUM_VAL)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--image-size', type=int, nargs=2, default=[320, 320],
+        metavar=('W', 'H'))
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    t0 = time.time()
+    try:
+        out = make_synthetic_coco(
+            args.out_dir,
+            num_train=args.num_train,
+            num_val=args.num_val,
+            seed=args.seed,
+            image_size=tuple(args.image_size))
+    except ValueError as exc:  # the arguments' check, before any file
+        sys.exit(f'make_synthetic_coco: {exc}')
+    print(f'wrote {args.num_train}+{args.num_val} images to {args.out_dir} '
+          f'in {time.time() - t0:.1f}s: {out}')
 
 
 if __name__ == '__main__':
-    _load().main(sys.argv[1:])
+    main()

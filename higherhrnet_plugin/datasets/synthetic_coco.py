@@ -67,6 +67,12 @@ JOINT_PARTS = [
 ]
 CROWD_LABEL = 1  # label-map person id of crowd figures; people start at 2
 JPEG_QUALITY = 90
+# the split sizes of ``make demo`` (tools/demo.py)
+DEFAULT_NUM_TRAIN = 400
+DEFAULT_NUM_VAL = 50
+# crowd regions are at least a tenth of the image high and hold figures up
+# to 20 px high: smaller images cannot place them
+MIN_IMAGE_SIZE = 96
 _SHIFT = 4  # sub-pixel bits for cv2 drawing
 _SCALE = 1 << _SHIFT
 
@@ -288,21 +294,24 @@ def _draw_figure(img: np.ndarray, label: np.ndarray, pose: Dict,
     def shade(c):
         return tuple(int(0.6 * v) for v in c)
 
+    def limb(upper, lower, joints, widths, caps, end_color):
+        # two segments through (root, middle, end) joints, a round middle
+        # joint in the upper part's shade and a hand or shoe at the end
+        root, mid, end = joints
+        seg(upper, root, mid, widths[0])
+        seg(lower, mid, end, widths[1])
+        cap(lower, mid, caps[0], shade(colors[upper]))
+        cap(lower, end, caps[1], end_color)
+
     def arm(left):
-        (up, fore), (sh, el, wr) = ((L_UARM, L_FARM), (5, 7, 9)) if left \
+        parts, joints = ((L_UARM, L_FARM), (5, 7, 9)) if left \
             else ((R_UARM, R_FARM), (6, 8, 10))
-        seg(up, sh, el, 0.055)
-        seg(fore, el, wr, 0.045)
-        cap(fore, el, 0.03, shade(colors[up]))
-        cap(fore, wr, 0.035, colors['skin'])
+        limb(*parts, joints, (0.055, 0.045), (0.03, 0.035), colors['skin'])
 
     def leg(left):
-        (th, sn), (hp, kn, an) = ((L_THIGH, L_SHIN), (11, 13, 15)) if left \
+        parts, joints = ((L_THIGH, L_SHIN), (11, 13, 15)) if left \
             else ((R_THIGH, R_SHIN), (12, 14, 16))
-        seg(th, hp, kn, 0.08)
-        seg(sn, kn, an, 0.06)
-        cap(sn, kn, 0.042, shade(colors[th]))
-        cap(sn, an, 0.04, colors['shoe'])
+        limb(*parts, joints, (0.08, 0.06), (0.042, 0.04), colors['shoe'])
 
     def torso():
         pad = 0.03 * H
@@ -528,8 +537,8 @@ def _make_image(rng: np.random.Generator, w: int, h: int, with_crowd: bool,
 
 
 def make_synthetic_coco(out_dir: str,
-                        num_train: int = 400,
-                        num_val: int = 50,
+                        num_train: int = DEFAULT_NUM_TRAIN,
+                        num_val: int = DEFAULT_NUM_VAL,
                         seed: int = 0,
                         image_size: Tuple[int, int] = (320, 320),
                         crowd_prob: float = 0.3,
@@ -554,8 +563,18 @@ def make_synthetic_coco(out_dir: str,
 
     Returns:
         dict mapping split name to its annotation file path.
+
+    Raises:
+        ValueError: a negative split size or a side of ``image_size`` below
+            ``MIN_IMAGE_SIZE``, before anything is written.
     """
     w, h = int(image_size[0]), int(image_size[1])
+    if min(num_train, num_val) < 0:
+        raise ValueError(f'num_train and num_val must be >= 0, got '
+                         f'{num_train} and {num_val}')
+    if min(w, h) < MIN_IMAGE_SIZE:
+        raise ValueError(f'image_size must be at least {MIN_IMAGE_SIZE} px '
+                         f'on each side, got {w}x{h}')
     ann_dir = osp.join(out_dir, 'annotations')
     os.makedirs(ann_dir, exist_ok=True)
     outputs = {}
@@ -602,29 +621,12 @@ def make_synthetic_coco(out_dir: str,
     return outputs
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    import argparse
-    import time
-    parser = argparse.ArgumentParser(
-        description='Generate a synthetic COCO-format person keypoint set')
-    parser.add_argument('out_dir')
-    parser.add_argument('--num-train', type=int, default=400)
-    parser.add_argument('--num-val', type=int, default=50)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--image-size', type=int, nargs=2, default=[320, 320],
-        metavar=('W', 'H'))
-    args = parser.parse_args(argv)
-    t0 = time.time()
-    out = make_synthetic_coco(
-        args.out_dir,
-        num_train=args.num_train,
-        num_val=args.num_val,
-        seed=args.seed,
-        image_size=tuple(args.image_size))
-    print(f'wrote {args.num_train}+{args.num_val} images to {args.out_dir} '
-          f'in {time.time() - t0:.1f}s: {out}')
-
-
-if __name__ == '__main__':
-    main()
+def ensure_synthetic_coco(out_dir: str, **kwargs) -> bool:
+    """Generate the dataset under ``out_dir`` (:func:`make_synthetic_coco`
+    with ``kwargs``) unless its train annotations exist already; returns
+    whether it generated it."""
+    if osp.isfile(osp.join(out_dir, 'annotations',
+                           'person_keypoints_train.json')):
+        return False
+    make_synthetic_coco(out_dir, **kwargs)
+    return True
