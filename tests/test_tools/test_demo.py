@@ -53,36 +53,26 @@ def test_demo_tiny_baseline(tmp_path, extra):
     _check(data, work, levels=1)
 
 
-def _demo_module():
-    sys.path.insert(0, str(ROOT / 'tools'))
-    import demo
-    return demo
-
-
 @pytest.mark.parametrize('sec,expected', [(1.0, 4), (100.0, 1),
                                           (0.001, 30)])
-def test_time_budget_fits_epochs(tmp_path, monkeypatch, sec, expected):
+def test_time_budget_fits_epochs(tmp_path, monkeypatch, synthetic_coco, sec,
+                                 expected):
     # 10 images at batch 8 = 2 iterations per epoch; 0.14 min = 8.4 s
-    demo = _demo_module()
-    from higherhrnet_plugin.datasets.synthetic_coco import make_synthetic_coco
-    make_synthetic_coco(str(tmp_path / 'data'), num_train=10, num_val=1)
-    cfg = demo.build_cfg(demo.parse_args(
-        ['--data-root', str(tmp_path / 'data'), '--work-dir',
-         str(tmp_path / 'work')]))
-    monkeypatch.setattr(demo, 'seconds_per_iter', lambda cfg: sec)
+    from higherhrnet_plugin.demo import schedule
+    from higherhrnet_plugin.demo.config import build_demo_cfg
+    cfg = build_demo_cfg(str(synthetic_coco(10, 1)), str(tmp_path / 'work'))
+    monkeypatch.setattr(schedule, 'seconds_per_iter', lambda cfg: sec)
     # at most the config's 30 epochs, at least one
-    assert demo.fit_epochs(cfg, 0.14) == expected
+    assert schedule.fit_epochs(cfg, 0.14) == expected
 
 
-def test_seconds_per_iter_measures_training_steps(tmp_path):
-    demo = _demo_module()
-    from higherhrnet_plugin.datasets.synthetic_coco import make_synthetic_coco
-    make_synthetic_coco(str(tmp_path / 'data'), num_train=4, num_val=1)
-    cfg = demo.build_cfg(demo.parse_args(
-        ['--data-root', str(tmp_path / 'data'), '--work-dir',
-         str(tmp_path / 'work'), '--batch-size', '2', '--num-workers', '0']))
+def test_seconds_per_iter_measures_training_steps(tmp_path, synthetic_coco):
+    from higherhrnet_plugin.demo.config import build_demo_cfg
+    from higherhrnet_plugin.demo.schedule import seconds_per_iter
+    cfg = build_demo_cfg(str(synthetic_coco(4, 1)), str(tmp_path / 'work'),
+                         batch_size=2, num_workers=0)
     # 4 steps from a split of 2 batches: the loader is cycled
-    sec = demo.seconds_per_iter(cfg, steps=2, warmup=2)
+    sec = seconds_per_iter(cfg, steps=2, warmup=2)
     assert 0 < sec < 60
 
 
