@@ -84,20 +84,17 @@ def test_train_budget_tiny(tmp_path, entry):
 def test_small_variants_share_the_demo_backbone(tmp_path, name):
     # equal terms: DEKR's and CID's small variants get the demo's backbone
     # (type, stem and widths), with all four branches for their heads
-    import importlib.util
-
     import torch
     from mmpose.registry import MODELS
-    spec_ = importlib.util.spec_from_file_location('benchmark_heads', TOOL)
-    bh = importlib.util.module_from_spec(spec_)
-    spec_.loader.exec_module(bh)
-    path = bh.resolve_config(dict(bh.DEFAULT_ENTRIES)[name])
-    cfg = bh.small_variant(dict(path=path, work_dir=str(tmp_path / 'w'),
-                                data_root=str(tmp_path / 'data'),
-                                num_workers=0))
-    demo_backbone = bh._demo_cfg(dict(
-        work_dir=str(tmp_path / 'w'), data_root=str(tmp_path / 'data'),
-        num_workers=0))[1].model.backbone
+
+    from higherhrnet_plugin.analysis.head_configs import (DEFAULT_HEADS,
+                                                          resolve_config)
+    from higherhrnet_plugin.analysis.small_head_variants import (
+        demo_runner_cfg, small_variant)
+    dirs = dict(work_dir=str(tmp_path / 'w'),
+                data_root=str(tmp_path / 'data'), num_workers=0)
+    cfg = small_variant(resolve_config(dict(DEFAULT_HEADS)[name]), **dirs)
+    demo_backbone = demo_runner_cfg(**dirs).model.backbone
     backbone = cfg.model.backbone
     assert backbone.type == demo_backbone.type
     assert backbone.stem_channels == demo_backbone.stem_channels
@@ -107,3 +104,50 @@ def test_small_variants_share_the_demo_backbone(tmp_path, name):
     # the neck concatenates the four branches at 1/4 for the head
     assert [tuple(f.shape) for f in feats] == [
         (1, sum(backbone.extra.stage4.num_channels), 16, 16)]
+
+
+def test_budget_schedule_follows_the_demo_config_in_fractions(tmp_path):
+    from higherhrnet_plugin.analysis.budget_training import budget_schedule
+    from higherhrnet_plugin.analysis.small_head_variants import \
+        demo_runner_cfg
+    from higherhrnet_plugin.engine.hooks.wall_clock_budget_hook import \
+        lr_factor
+    cfg = demo_runner_cfg(str(tmp_path / 'w'), str(tmp_path / 'data'), 0)
+    # 400 images at batch 8, 30 epochs: 1500 iterations, warm-up 100 of them
+    sched = budget_schedule(cfg, num_train=400)
+    assert sched == dict(warm_end=100 / 1500, warm_start=0.01, steps=[],
+                         cosine=1e-5 / 3e-3)
+    assert lr_factor(0.0, **sched) == pytest.approx(0.01)
+    # half-way through the warm-up, the cosine has barely started
+    assert lr_factor(50 / 1500, **sched) == pytest.approx(0.505, rel=1e-2)
+    assert lr_factor(0.5, **sched) == pytest.approx(
+        sched['cosine'] + (1 - sched['cosine']) * 0.5)
+    assert lr_factor(1.0, **sched) == pytest.approx(sched['cosine'])
+    # a step decay: gamma once each milestone is passed
+    assert lr_factor(0.75, steps=[(0.5, 0.1), (0.7, 0.1)]) == \
+        pytest.approx(0.01)
+
+
+def test_wall_clock_budget_hook_sets_the_lr_and_stops(monkeypatch):
+    from types import SimpleNamespace
+
+    from higherhrnet_plugin.engine.hooks import (WallClockBudgetHook,
+                                                 wall_clock_budget_hook)
+    clock = [100.0]
+    monkeypatch.setattr(wall_clock_budget_hook.time, 'perf_counter',
+                        lambda: clock[0])
+    groups = [dict(lr=0.1), dict(lr=0.01)]
+    runner = SimpleNamespace(
+        optim_wrapper=SimpleNamespace(param_groups=groups),
+        train_loop=SimpleNamespace(stop_training=False), iter=0)
+    hook = WallClockBudgetHook(10.0, dict(warm_end=0.5, warm_start=0.2))
+    hook.before_train(runner)
+    clock[0] += 2.5  # a quarter of the budget: 0.2 + 0.8 * 0.5 of the lr
+    hook.before_train_iter(runner, 0)
+    assert [g['lr'] for g in groups] == pytest.approx([0.06, 0.006])
+    hook.after_train_iter(runner, 0)
+    assert not runner.train_loop.stop_training
+    clock[0] += 7.5
+    runner.iter = 41
+    hook.after_train_iter(runner, 41)
+    assert runner.train_loop.stop_training and hook.iters == 42

@@ -8,10 +8,9 @@ one operation: comparable to the "multiply-adds" of the HigherHRNet paper.
 import argparse
 import sys
 
-import torch
-from mmengine.analysis import get_model_complexity_info
 from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+
+from higherhrnet_plugin.analysis.complexity import config_complexity
 
 
 def parse_args():
@@ -21,20 +20,6 @@ def parse_args():
                         help='input size: S (square) or H W')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
-
-
-def model_complexity(cfg: Config, height: int, width: int) -> dict:
-    """Parameters and FLOPs of ``cfg.model`` (backbone + head forward)."""
-    from mmpose.registry import MODELS
-    init_default_scope(cfg.get('default_scope', 'mmpose'))
-    cfg.model.backbone.init_cfg = None  # no weight download for counting
-    model = MODELS.build(cfg.model).eval()
-    model.forward = model._forward  # the network alone, no pre/post-process
-    with torch.no_grad():
-        info = get_model_complexity_info(
-            model, input_shape=(3, height, width), show_table=False,
-            show_arch=False)
-    return dict(params=info['params'], flops=info['flops'])
 
 
 def main():
@@ -48,7 +33,7 @@ def main():
         sys.exit(f'config: no such file {args.config!r}')
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    result = model_complexity(cfg, height, width)
+    result = config_complexity(cfg, height, width)
     print(f'config: {args.config}\ninput: 3x{height}x{width}\n'
           f'params: {result["params"]:,}\n'
           f'flops: {result["flops"]:,} ({result["flops"] / 1e9:.1f} G)')
