@@ -1,6 +1,6 @@
 """tools/analysis/error_breakdown.py: its ground-truth heatmaps and tags
-decode back to the labelled people, and the command runs on a tiny
-synthetic set."""
+(higherhrnet_plugin.analysis.error_breakdown) decode back to the labelled
+people, and the command runs on a tiny synthetic set."""
 import json
 import os
 import subprocess
@@ -11,16 +11,12 @@ import numpy as np
 import pytest
 import torch
 
+from higherhrnet_plugin.analysis import error_breakdown as breakdown
+
 ROOT = Path(__file__).parents[2]
 TOOL = ROOT / 'tools' / 'analysis' / 'error_breakdown.py'
 CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
                  'synthetic-256x256.py')
-
-
-def _tool():
-    sys.path.insert(0, str(TOOL.parent))
-    import error_breakdown
-    return error_breakdown
 
 
 def _people():
@@ -48,13 +44,12 @@ def _people():
 
 def test_ground_truth_maps_decode_to_the_labelled_people():
     from higherhrnet_plugin.codecs import AssociativeEmbeddingCodec
-    tool = _tool()
     meta, anns = _people()
-    people = tool.gt_people(meta)
+    people = breakdown.gt_people(meta)
     assert len(people) == 2  # crowd and unlabelled people are skipped
     codec = AssociativeEmbeddingCodec(input_size=(256, 256))
-    heatmaps = tool.gt_heatmaps(people, 17, 256, 256, sigma=4.)
-    tags = tool.gt_tags(people, 17, 256, 256, radius=0.15, num_tags=2)
+    heatmaps = breakdown.gt_heatmaps(people, 17, 256, 256, sigma=4.)
+    tags = breakdown.gt_tags(people, 17, 256, 256, radius=0.15, num_tags=2)
     assert tags.shape == (17, 256, 256, 2)
     kpts, scores, _ = codec.decode(heatmaps, tags)
     assert len(kpts) == 2
@@ -70,56 +65,46 @@ def test_ground_truth_maps_decode_to_the_labelled_people():
 
 def test_joint_recall_counts_peaks_within_the_radius():
     from higherhrnet_plugin.codecs import AssociativeEmbeddingCodec
-    tool = _tool()
     meta, _ = _people()
-    people = tool.gt_people(meta)
+    people = breakdown.gt_people(meta)
     codec = AssociativeEmbeddingCodec(input_size=(256, 256))
-    heatmaps = tool.gt_heatmaps(people, 17, 256, 256, sigma=4.)
-    dists = tool.joint_recall(heatmaps, people, codec, radius=0.15)
+    heatmaps = breakdown.gt_heatmaps(people, 17, 256, 256, sigma=4.)
+    dists = breakdown.joint_recall(heatmaps, people, codec, radius=0.15)
     assert len(dists) == 17 + 15
     assert all(d is not None and d < 1 for d in dists)
     # no peaks at all: nothing is recalled
-    none = tool.joint_recall(torch.zeros_like(heatmaps), people, codec, 0.15)
+    none = breakdown.joint_recall(torch.zeros_like(heatmaps), people, codec, 0.15)
     assert none == [None] * 32
 
 
 def test_tag_separation_measures_spread_and_nearest_other_person():
-    tool = _tool()
     meta, _ = _people()
-    people = tool.gt_people(meta)  # both 120x240 = 28800 px^2: large
+    people = breakdown.gt_people(meta)  # both 120x240 = 28800 px^2: large
     tags = torch.zeros(17, 256, 256, 2)
     xy1 = np.round(people[1][0]).astype(int)
     for k in np.flatnonzero(people[1][1]):  # person 1's joints read 3 or 5
         tags[k, xy1[k, 1], xy1[k, 0], 0] = 3. if k % 2 else 5.
-    per_image = [tool.person_tags(tags, people)]
+    per_image = [breakdown.person_tags(tags, people)]
     (_, spread0, mean0), (_, spread1, mean1) = per_image[0]
     assert spread0 == 0 and np.allclose(mean0, 0)
     assert spread1 > 0.9 and abs(mean1[0] - 4) < 0.2 and mean1[1] == 0
-    summary = tool.tag_separation(per_image, tag_threshold=1.)
+    summary = breakdown.tag_separation(per_image, tag_threshold=1.)
     assert summary['large']['people'] == 2
     assert summary['medium']['people'] == 0
     assert summary['medium']['median_nearest_other'] is None
     assert abs(summary['all']['median_nearest_other'] - mean1[0]) < 1e-6
     assert summary['all']['share_nearest_within_threshold'] == 0
     # a person alone in its image has no nearest other person
-    alone = tool.tag_separation([per_image[0][:1]], tag_threshold=1.)
+    alone = breakdown.tag_separation([per_image[0][:1]], tag_threshold=1.)
     assert alone['all']['people'] == 1
     assert alone['all']['share_nearest_within_threshold'] is None
 
 
 @pytest.fixture(scope='module')
-def tiny_run(tmp_path_factory):
-    from mmpose.apis import init_model
-
-    from higherhrnet_plugin.datasets.synthetic_coco import \
-        make_synthetic_coco
+def tiny_run(tmp_path_factory, synthetic_coco, random_demo_checkpoint):
     root = tmp_path_factory.mktemp('breakdown')
-    make_synthetic_coco(str(root / 'syn'), num_train=1, num_val=2)
-    torch.manual_seed(0)
-    model = init_model(str(CONFIG), None, device='cpu')
-    ckpt = root / 'random.pth'
-    torch.save({'state_dict': model.state_dict()}, str(ckpt))
-    data = f'{root}/syn/'
+    ckpt = random_demo_checkpoint
+    data = f'{synthetic_coco(1, 2)}/'
     out = root / 'breakdown.json'
     proc = subprocess.run(
         [sys.executable, str(TOOL), str(CONFIG), str(ckpt), '--out',
@@ -161,9 +146,10 @@ def test_missing_checkpoint_is_a_one_line_error(tiny_run):
     assert len(lines) == 1 and 'nope.pth' in lines[0]
 
 
-def test_config_without_our_codec_is_a_one_line_error(tiny_run):
+def test_config_without_our_codec_is_a_one_line_error(tiny_run,
+                                                      synthetic_coco):
     root, ckpt, _, _ = tiny_run
-    data = f'{root}/syn/'
+    data = f'{synthetic_coco(1, 2)}/'
     proc = subprocess.run(
         [sys.executable, str(TOOL), str(CONFIG), str(ckpt), '--work-dir',
          str(root / 'work2'), '--cfg-options', 'model.head.decoder=None',
