@@ -1,4 +1,5 @@
 """The install machinery: pins in one place and the mmcv wheel cache key."""
+import runpy
 import subprocess
 import sys
 from importlib.metadata import version
@@ -7,8 +8,10 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).parents[2]
-sys.path.insert(0, str(ROOT / 'tools' / 'install'))
-from mmcv_cache_key import cache_key  # noqa: E402
+# the installer's helper script runs before the plugin is installed, so it
+# is a script, not a module of the package
+cache_key = runpy.run_path(
+    str(ROOT / 'tools' / 'install' / 'mmcv_cache_key.py'))['cache_key']
 
 
 def test_cache_key_changes_with_torch_version():
