@@ -166,6 +166,11 @@ CASES = {
                                 True),
     'missing image id': (_set_ann('image_id', 424242),
                          'its `image_id` is not in `images`', True, True),
+    'annotation id a string': (_set_ann('id', 'x'),
+                               "annotation id 'x': annotation `id` is not",
+                               True, False),
+    'image_id a list': (_set_ann('image_id', [1]),
+                        'its `image_id` is not in `images`', True, True),
     'image without size': (lambda d: d['images'][0].pop('width'),
                            '`width` is None', True, False),
     'category with 16 names': (lambda d: d['categories'][0].update(
