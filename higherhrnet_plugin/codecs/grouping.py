@@ -5,7 +5,7 @@ A faster re-implementation of the original ``HeatmapParser`` (``top_k`` ->
 ``match_by_tag`` -> ``adjust`` -> ``refine``) whose output is identical to
 the original's, including the order of ``torch.topk`` among tied values
 (:mod:`.topk_order`) and the tie-breaking of the Hungarian solver of
-``munkres`` 1.1.4 (:func:`munkres_assign`). It imports numpy only, so the
+``munkres`` 1.1.4 (:func:`~.hungarian.munkres_assign`). It imports numpy only, so the
 torch-free runtime and the codec run the same code.
 
 Entry points:
@@ -32,110 +32,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .dense_maps import NumpyMaps
+from .hungarian import munkres_assign
 from .refine import refine_people
 from .topk_order import torch_cpu_topk
 
 COCO_JOINT_ORDER = (0, 1, 2, 3, 4, 5, 6, 11, 12, 7, 8, 9, 10, 13, 14, 15, 16)
-
-
-# --------------------------------------------------------------------------
-# Hungarian solver: faithful port of munkres 1.1.4 (Munkres().compute)
-# --------------------------------------------------------------------------
-def munkres_assign(cost: np.ndarray) -> np.ndarray:
-    """Minimum-cost assignment, identical to ``munkres.Munkres().compute``.
-
-    Same algorithm, same step order and the same tie-breaking as munkres
-    1.1.4 (row reduction only, greedy starring in row-major order, the
-    ``find_a_zero`` scan that keeps the *last* uncovered zero of the first
-    row in the cyclic order, step 6 adding to covered rows before subtracting
-    from uncovered columns), but each step works on whole numpy arrays.
-
-    Args:
-        cost: (R, C) cost matrix (float64 arithmetic is used as in munkres
-            on float inputs). Non-square matrices are padded with 0.
-
-    Returns:
-        (M, 2) int array of (row, col) pairs with row < R and col < C, in
-        row-major order.
-    """
-    cost = np.asarray(cost, dtype=np.float64)
-    R, Cc = cost.shape if cost.ndim == 2 else (0, 0)
-    if R == 0 or Cc == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    n = max(R, Cc)
-    C = np.zeros((n, n), dtype=np.float64)
-    C[:R, :Cc] = cost
-    # step 1: subtract the row minimum
-    C -= C.min(axis=1, keepdims=True)
-    # marked: 0 none, 1 star, 2 prime
-    marked = np.zeros((n, n), dtype=np.int8)
-    row_cov = np.zeros(n, dtype=bool)
-    col_cov = np.zeros(n, dtype=bool)
-    # step 2: star zeros greedily in row-major order
-    zero = C == 0
-    for i in range(n):
-        js = np.flatnonzero(zero[i] & ~col_cov)
-        if js.size:
-            j = js[0]
-            marked[i, j] = 1
-            col_cov[j] = True
-    col_cov[:] = False
-    step = 3
-    row, col = 0, 0
-    z0 = (0, 0)
-    while True:
-        if step == 3:
-            col_cov = (marked == 1).any(axis=0)
-            if int(col_cov.sum()) >= n:
-                break
-            step = 4
-            row, col = 0, 0
-        elif step == 4:
-            # find_a_zero(row, col)
-            Z = (C == 0) & ~row_cov[:, None] & ~col_cov[None, :]
-            rows = np.flatnonzero(Z.any(axis=1))
-            if rows.size == 0:
-                step = 6
-                continue
-            after = rows[rows >= row]
-            r = int(after[0]) if after.size else int(rows[0])
-            cols = np.flatnonzero(Z[r])
-            before = cols[cols < col]
-            c = int(before[-1]) if before.size else int(cols[-1])
-            marked[r, c] = 2
-            stars = np.flatnonzero(marked[r] == 1)
-            if stars.size:
-                row, col = r, int(stars[0])
-                row_cov[r] = True
-                col_cov[col] = False
-            else:
-                z0 = (r, c)
-                step = 5
-        elif step == 5:
-            path = [z0]
-            while True:
-                rs = np.flatnonzero(marked[:, path[-1][1]] == 1)
-                if rs.size == 0:
-                    break
-                path.append((int(rs[0]), path[-1][1]))
-                cs = np.flatnonzero(marked[path[-1][0]] == 2)
-                path.append((path[-1][0], int(cs[0]) if cs.size else -1))
-            for (pr, pc) in path:
-                marked[pr, pc] = 0 if marked[pr, pc] == 1 else 1
-            row_cov[:] = False
-            col_cov[:] = False
-            marked[marked == 2] = 0
-            step = 3
-        else:  # step 6
-            unc = C[~row_cov][:, ~col_cov]
-            minval = unc.min()
-            C[row_cov] += minval
-            C[:, ~col_cov] -= minval
-            step = 4
-            # step 4 restarts its scan at (0, 0), as in munkres
-            row, col = 0, 0
-    rr, cc = np.nonzero(marked[:R, :Cc] == 1)
-    return np.stack([rr, cc], axis=1).astype(np.int64)
 
 
 # --------------------------------------------------------------------------
