@@ -10,6 +10,7 @@ before DST is written. DST then loads with ``tools/test.py`` or
 ``init_cfg``/``load_from``.
 """
 import argparse
+import io
 import os
 import sys
 
@@ -22,7 +23,7 @@ from higherhrnet_plugin.checkpoint_conversion import (SOURCES,
                                                       extract_state_dict)
 from higherhrnet_plugin.engine import (CheckpointLoadError, add_trust_argument,
                                        load_checkpoint_file,
-                                       trusted_checkpoints)
+                                       trusted_checkpoints, write_atomic)
 
 
 def parse_args():
@@ -62,10 +63,11 @@ def main():
             check_against_model(state_dict, build_model_state(args.config))
     except CheckpointKeyError as e:
         sys.exit(f'{args.src}: {e}')
-    os.makedirs(os.path.dirname(os.path.abspath(args.dst)), exist_ok=True)
+    buffer = io.BytesIO()
     torch.save(dict(state_dict=state_dict,
                     meta=dict(converted_from=os.path.basename(args.src),
-                              source=args.source)), args.dst)
+                              source=args.source)), buffer)
+    write_atomic(args.dst, buffer.getvalue())  # an old DST survives a crash
     print(f'wrote {len(state_dict)} tensors to {args.dst}')
 
 

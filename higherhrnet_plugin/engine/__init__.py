@@ -1,3 +1,4 @@
+from .atomic_files import write_atomic
 from .checkpoint_loader import (CheckpointLoadError, UntrustedCheckpointError,
                                 add_trust_argument, load_checkpoint_file,
                                 trusted_checkpoints)
@@ -9,5 +10,6 @@ __all__ = [
     'AtomicCheckpointHook', 'CheckpointLoadError', 'CheckpointSaveError',
     'EpochSeedHook', 'NonFiniteLossError', 'NonFiniteLossHook',
     'UntrustedCheckpointError', 'add_trust_argument', 'load_checkpoint_file',
-    'prepare_distributed', 'resolve_work_dir', 'trusted_checkpoints'
+    'prepare_distributed', 'resolve_work_dir', 'trusted_checkpoints',
+    'write_atomic'
 ]

@@ -121,8 +121,9 @@ def _refused_global(error: Exception) -> str:
         found = pattern.search(message)
         if found:
             return f'it needs `{found.group(1).strip()}`'
-    lines = [line for line in message.splitlines() if line.strip()]
-    return f'the weights-only unpickler refused it ({lines[-1].strip()})'
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    detail = f' ({lines[-1]})' if lines else ''
+    return f'the weights-only unpickler refused it{detail}'
 
 
 def load_checkpoint_file(filename, map_location=None) -> Any:

@@ -5,8 +5,10 @@ configs those tests write (PYTHONPATH holds this folder).
 - ``KillDuringSaveHook``: SIGKILL the process at one point of a checkpoint
   save (inside :func:`higherhrnet_plugin.engine.atomic_files.write_atomic`
   and the hook's deletion of the outdated checkpoint);
+- ``FullDiskDuringSaveHook``: a checkpoint write fails with ``ENOSPC``;
 - ``PoisonWeightsHook``: make the weights NaN, so the loss is NaN.
 """
+import errno
 import os
 import signal
 
@@ -75,6 +77,29 @@ class KillDuringSaveHook(Hook):
 
         os.write, os.fsync = killing_write, killing_fsync
         os.replace, os.remove = killing_replace, killing_remove
+
+
+@HOOKS.register_module()
+class FullDiskDuringSaveHook(Hook):
+    """The disk fills up half-way through writing the checkpoint of epoch
+    ``epoch`` (1-based): that ``os.write`` raises ``ENOSPC``."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def before_train_epoch(self, runner) -> None:
+        if runner.epoch + 1 != self.epoch:
+            return
+        checkpoint = f'.epoch_{self.epoch}.pth.'
+        write = os.write
+
+        def full_disk_write(fd, data):
+            if checkpoint in _fd_path(fd):
+                write(fd, bytes(data[:len(data) // 2]))
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return write(fd, data)
+
+        os.write = full_disk_write
 
 
 @HOOKS.register_module()

@@ -132,17 +132,19 @@ def test_infer_py_refuses_code_and_trusts_on_request(trained, tmp_path,
     run = run_tool('infer.py', image, '--config', cfg, '--checkpoint', evil,
                    '--out-dir', tmp_path / 'b', '--trust-checkpoint',
                    cwd=tmp_path)
+    assert marker.exists()  # the checkpoint was unpickled in full
     assert run.returncode == 0, run.stderr[-3000:]
-    assert marker.exists() and (tmp_path / 'b' / 'results.json').is_file()
+    assert (tmp_path / 'b' / 'results.json').is_file()
 
 
 def test_export_onnx_refuses_code_and_trusts_on_request(trained, tmp_path):
     work_dir, cfg = trained
     evil, marker = _evil_copy(work_dir, tmp_path)
     tool = 'deployment/export_onnx.py'
-    _assert_refused(run_tool(tool, cfg, evil, '--out', tmp_path / 'a.onnx',
+    _assert_refused(run_tool(tool, cfg, evil, tmp_path / 'a.onnx',
                              cwd=tmp_path), marker)
-    run = run_tool(tool, cfg, evil, '--out', tmp_path / 'b.onnx',
+    assert not (tmp_path / 'a.onnx').exists()
+    run = run_tool(tool, cfg, evil, tmp_path / 'b.onnx',
                    '--trust-checkpoint', cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert marker.exists()
+    assert marker.exists() and (tmp_path / 'b.onnx').is_file()

@@ -13,10 +13,11 @@ DEMO = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
 
 def write_config(path: Path, data_root: Path, *, epochs: int = 2,
                  batch_size: int = 2, hooks=(), validate: bool = False,
-                 extra: str = '') -> Path:
+                 max_keep_ckpts: int = -1) -> Path:
     """A config training ``epochs`` epochs on ``data_root`` (a synthetic
-    COCO set), a checkpoint every epoch; ``hooks`` are config strings of
-    custom hooks (those of fault_hooks.py among them)."""
+    COCO set), a checkpoint every epoch (the last ``max_keep_ckpts`` kept);
+    ``hooks`` are config strings of custom hooks (those of fault_hooks.py
+    among them)."""
     root = str(data_root) + '/'
     val_ann = root + 'annotations/person_keypoints_val.json'
     loader = (f"num_workers=0, persistent_workers=False, "
@@ -37,14 +38,13 @@ custom_imports = dict(imports=['higherhrnet_plugin', 'fault_hooks'],
 custom_hooks = [{', '.join(hooks)}]
 randomness = dict(seed=0)
 default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(interval=1, save_best={best}))
+                     checkpoint=dict(interval=1, save_best={best},
+                                     max_keep_ckpts={max_keep_ckpts}))
 train_dataloader = dict(batch_size={batch_size}, {loader})
 test_dataloader = dict({loader})
 test_evaluator = dict(ann_file={val_ann!r})
 param_scheduler = []
-{val}
-{extra}
-""")
+{val}""")
     return path
 
 
