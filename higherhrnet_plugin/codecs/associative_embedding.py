@@ -76,15 +76,12 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
       of the row as ``(k*H*W + y*W + x, 1)`` (``(y*W + x, 1)`` without
       ``tag_per_keypoint``), zeros after; people beyond ``max_num_people``
       are dropped.
-    - ``keypoint_weights``: (max_num_people, K) float32, 1 where person n's
-      keypoint k (not packed) is visible and inside ``tag_level``'s map.
 
     With ``GenerateTarget(encoder=this)`` followed by
-    ``BottomupGetHeatmapMask`` (which makes one mask per level when
-    ``heatmaps`` is a list) and ``PackPoseInputs``, the data sample gets
-    ``gt_fields`` as ``MultilevelPixelData`` (``heatmaps`` and
-    ``heatmap_mask`` per level) and ``gt_instance_labels`` with
-    ``keypoint_indices`` and ``keypoint_weights``.
+    ``BottomupGetMultiLevelHeatmapMask`` (one mask per level) and
+    ``PackPoseInputs``, the data sample gets ``gt_fields`` as
+    ``MultilevelPixelData`` (``heatmaps`` and ``heatmap_mask`` per level) and
+    ``gt_instance_labels`` with ``keypoint_indices``.
 
     Args:
         input_size (tuple): (w, h) of the network input.
@@ -129,9 +126,7 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
     field_mapping_table = dict(
         heatmaps='heatmaps', heatmap_mask='heatmap_mask')
     instance_mapping_table = dict()
-    label_mapping_table = dict(
-        keypoint_indices='keypoint_indices',
-        keypoint_weights='keypoint_weights')
+    label_mapping_table = dict(keypoint_indices='keypoint_indices')
 
     def __init__(self,
                  input_size: Tuple[int, int],
@@ -219,11 +214,10 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         return hms
 
     def _indices(self, kpts: np.ndarray, visible: np.ndarray,
-                 size: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
+                 size: Tuple[int, int]) -> np.ndarray:
         w, h = size
         N, K = kpts.shape[:2]
         indices = np.zeros((self.max_num_people, K, 2), dtype=np.int64)
-        weights = np.zeros((self.max_num_people, K), dtype=np.float32)
         for n in range(min(N, self.max_num_people)):
             tot = 0
             for k in range(K):
@@ -239,9 +233,8 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
                     indices[n, tot] = (k * h * w + y * w + x, 1)
                 else:
                     indices[n, tot] = (y * w + x, 1)
-                weights[n, k] = 1.
                 tot += 1
-        return indices, weights
+        return indices
 
     def encode(self,
                keypoints: np.ndarray,
@@ -255,8 +248,7 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
 
         Returns:
             dict: ``heatmaps`` (list of L (K, H_l, W_l) float32),
-            ``keypoint_indices`` (max_num_people, K, 2) int64,
-            ``keypoint_weights`` (max_num_people, K) float32.
+            ``keypoint_indices`` (max_num_people, K, 2) int64.
         """
         keypoints = np.asarray(keypoints)
         if keypoints.ndim == 2:
@@ -277,12 +269,9 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
                 heatmaps.append(self._heatmaps(kpts, keypoints_visible, size))
 
         kpts = self._level_keypoints(keypoints, self.tag_level)
-        indices, weights = self._indices(kpts, keypoints_visible,
-                                         self.heatmap_sizes[self.tag_level])
-        return dict(
-            heatmaps=heatmaps,
-            keypoint_indices=indices,
-            keypoint_weights=weights)
+        indices = self._indices(kpts, keypoints_visible,
+                                self.heatmap_sizes[self.tag_level])
+        return dict(heatmaps=heatmaps, keypoint_indices=indices)
 
     def _joint_order(self, num_keypoints: int) -> Tuple[int, ...]:
         if self.decode_joint_order is None:
