@@ -1,0 +1,12 @@
+# HigherHRNet-W40 on COCO at 640x640 (the paper's Table 6, backbones).
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/models/higherhrnet_hrnet-w40.py',
+    '../../_base_/data/coco_bottomup.py',
+    '../../_base_/pipelines/bottomup_640x640.py',
+]
+
+model = dict(head=dict(decoder=_base_.codec))
+train_dataloader = dict(dataset=dict(pipeline=_base_.train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=_base_.val_pipeline))
+test_dataloader = val_dataloader
