@@ -10,7 +10,7 @@ against (:mod:`.decode_benchmark`). Needs torch and ``munkres``.
 """
 import time
 from contextlib import contextmanager
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -22,12 +22,12 @@ from higherhrnet_plugin.datasets.transforms.resize_geometry import \
 
 
 @contextmanager
-def _timed(stage_times: Optional[Dict[str, float]], name: str):
-    t = time.perf_counter()
+def _timed(stage_times: Optional[Dict[str, float]], name: str,
+           clock: Callable[[], float]):
+    t = clock()
     yield
     if stage_times is not None:
-        stage_times[name] = stage_times.get(name, 0.0) + \
-            time.perf_counter() - t
+        stage_times[name] = stage_times.get(name, 0.0) + clock() - t
 
 
 def match_by_tag(tag_k, loc_k, val_k, joint_order=COCO_JOINT_ORDER,
@@ -123,23 +123,24 @@ def refine(det, tag, keypoints):
 
 def parse(det: torch.Tensor, tag: torch.Tensor, max_num_people: int = 30,
           joint_order: Sequence[int] = COCO_JOINT_ORDER,
-          stage_times: Optional[Dict[str, float]] = None
+          stage_times: Optional[Dict[str, float]] = None,
+          clock: Callable[[], float] = time.perf_counter
           ) -> Tuple[List[np.ndarray], List[float]]:
     """The original ``HeatmapParser.parse`` with adjust and refine.
 
     Args:
         det: (1, K, H, W) aggregated heatmaps; tag: (1, K, H, W, T).
         stage_times: if given, seconds of ``nms``, ``top-k``, ``matching``,
-            ``adjust`` and ``refine`` are added to it.
+            ``adjust`` and ``refine`` are added to it, read from ``clock``.
 
     Returns:
         the people (each (K, 3 + T) float32) and their scores.
     """
-    with _timed(stage_times, 'nms'):
+    with _timed(stage_times, 'nms', clock):
         pool = torch.nn.MaxPool2d(5, 1, 2)
         maxm = torch.eq(pool(det), det).float()
         d = det * maxm
-    with _timed(stage_times, 'top-k'):
+    with _timed(stage_times, 'top-k', clock):
         n, k, h, w = d.shape
         val_k, ind = d.view(n, k, -1).topk(max_num_people, dim=2)
         t = tag.view(tag.size(0), tag.size(1), w * h, -1)
@@ -149,12 +150,12 @@ def parse(det: torch.Tensor, tag: torch.Tensor, max_num_people: int = 30,
         x = ind % w
         y = (ind / w).long()
         loc_k = torch.stack((x, y), dim=3)
-    with _timed(stage_times, 'matching'):
+    with _timed(stage_times, 'matching', clock):
         ans = [
             match_by_tag(a, b, c, joint_order, max_num_people=max_num_people)
             for a, b, c in zip(tag_k.numpy(), loc_k.numpy(), val_k.numpy())
         ]
-    with _timed(stage_times, 'adjust'):
+    with _timed(stage_times, 'adjust', clock):
         for batch_id, people in enumerate(ans):
             for people_id, i in enumerate(people):
                 for joint_id, joint in enumerate(i):
@@ -175,7 +176,7 @@ def parse(det: torch.Tensor, tag: torch.Tensor, max_num_people: int = 30,
                         ans[batch_id][people_id, joint_id, 0:2] = (y + 0.5,
                                                                    x + 0.5)
         scores = [i[:, 2].mean() for i in ans[0]]
-    with _timed(stage_times, 'refine'):
+    with _timed(stage_times, 'refine', clock):
         ans = ans[0]
         for p in range(len(ans)):
             ans[p] = refine(det[0].numpy(), tag[0].numpy(), ans[p])

@@ -27,7 +27,7 @@ centred as the original), heatmap value, then the tag of the joint.
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -239,18 +239,19 @@ STAGES = ('nms', 'top-k', 'matching', 'adjust', 'refine')
 
 
 @contextmanager
-def _timed(stage_times: Optional[Dict[str, float]], name: str):
+def _timed(stage_times: Optional[Dict[str, float]], name: str,
+           clock: Callable[[], float]):
     if stage_times is None:
         yield
         return
-    t = time.perf_counter()
+    t = clock()
     yield
-    stage_times[name] = stage_times.get(name, 0.0) + \
-        time.perf_counter() - t
+    stage_times[name] = stage_times.get(name, 0.0) + clock() - t
 
 
 def group_people(maps, options: DecodeOptions,
-                 stage_times: Optional[Dict[str, float]] = None
+                 stage_times: Optional[Dict[str, float]] = None,
+                 clock: Callable[[], float] = time.perf_counter
                  ) -> Tuple[np.ndarray, np.ndarray]:
     """NMS, top-k, matching in ``options.joint_order``, adjust and refine
     of one image, as the original ``HeatmapParser.parse``.
@@ -260,7 +261,7 @@ def group_people(maps, options: DecodeOptions,
             :class:`~.dense_maps_torch.TorchMaps` on a device).
         options: the decode options.
         stage_times: if given, seconds per stage (:data:`STAGES`) are added
-            to it.
+            to it, read from ``clock``.
 
     Returns:
         people (P, K, 3 + T) float32 (x, y in heatmap pixels, value, tags)
@@ -272,11 +273,11 @@ def group_people(maps, options: DecodeOptions,
             f'joint_order {options.joint_order} is not a permutation of '
             f'the {maps.num_joints} joints of the heatmaps')
     threshold = options.detection_threshold
-    with _timed(stage_times, 'nms'):
+    with _timed(stage_times, 'nms', clock):
         peaks = maps.peaks(threshold) if threshold >= 0 else None
-    with _timed(stage_times, 'top-k'):
+    with _timed(stage_times, 'top-k', clock):
         res = select_top_k(maps, peaks, options.topk, threshold)
-    with _timed(stage_times, 'matching'):
+    with _timed(stage_times, 'matching', clock):
         people = match_by_tag(
             *res,
             joint_order=options.joint_order,
@@ -285,11 +286,11 @@ def group_people(maps, options: DecodeOptions,
             max_num_people=options.topk,
             use_detection_val=options.use_detection_val,
             ignore_too_much=options.ignore_too_much)
-    with _timed(stage_times, 'adjust'):
+    with _timed(stage_times, 'adjust', clock):
         if options.adjust:
             people = adjust_people(people, maps)
         scores = np.array([p[:, 2].mean() for p in people], dtype=np.float32)
-    with _timed(stage_times, 'refine'):
+    with _timed(stage_times, 'refine', clock):
         if options.refine and people.shape[0]:
             people = refine_people(people, maps)
     return people, scores

@@ -7,7 +7,7 @@ to a 512x800 input), checking that both give the same poses (see
 differs.
 
 Usage: python tools/analysis/benchmark_decode.py [--json PATH]
-       [--people 1 10 30] [--repeats 3] [--threads 1]
+       [--people 1 10 30] [--repeats 3] [--threads 1] [--clock wall|cpu]
 """
 import argparse
 import json
@@ -28,6 +28,9 @@ def parse_args():
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, default=1,
                         help='torch CPU threads (default 1)')
+    parser.add_argument('--clock', choices=['wall', 'cpu'], default='wall',
+                        help="'cpu': this process's CPU time, for a busy "
+                        'machine (default: wall time)')
     return parser.parse_args()
 
 
@@ -41,7 +44,7 @@ def main():
                  f'{Path(args.json).parent}')
     torch.set_num_threads(args.threads)
     result = benchmark_decode(
-        args.people, args.repeats,
+        args.people, args.repeats, clock=args.clock,
         progress=lambda msg: print(f'[benchmark_decode] {msg}', flush=True))
     print(format_table(result))
     if args.json:
