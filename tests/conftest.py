@@ -57,6 +57,20 @@ def shared_crowdpose() -> Path:
 
 
 @pytest.fixture(scope='session')
+def shared_reference() -> Path:
+    """../shared/reference: the original implementation's numbers."""
+    return _shared('reference')
+
+
+@pytest.fixture(scope='session')
+def train_targets_losses(shared_reference):
+    """The original's targets and losses of two training images
+    (``train_targets_losses.npz``)."""
+    import numpy as np
+    return np.load(_shared('reference', 'train_targets_losses.npz'))
+
+
+@pytest.fixture(scope='session')
 def random_demo_checkpoint(tmp_path_factory) -> Path:
     """A checkpoint of the demo config's model at its seed-0 random init:
     predictions are meaningless but well formed."""

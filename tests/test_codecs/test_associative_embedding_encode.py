@@ -1,6 +1,5 @@
 """Tests of AssociativeEmbeddingCodec.encode and the per-level mask
 transform, against the original HeatmapGenerator / JointsGenerator."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,17 +9,6 @@ from higherhrnet_plugin.datasets.transforms.multilevel_heatmap_mask import (
     decode_rle, segs_to_mask)
 from mmpose.registry import KEYPOINT_CODECS, TRANSFORMS
 
-REF = Path(__file__).parents[2] / '..' / 'shared' / 'reference'
-
-
-def _npz():
-    path = REF / 'train_targets_losses.npz'
-    if not path.exists():
-        pytest.skip(f'reference data {path} absent (needs ../shared/reference '
-                    'next to the checkout)')
-    return np.load(path)
-
-
 def _codec(**kwargs):
     cfg = dict(type='AssociativeEmbeddingCodec', input_size=(512, 512))
     cfg.update(kwargs)
@@ -28,8 +16,8 @@ def _codec(**kwargs):
 
 
 @pytest.mark.parametrize('n', [0, 1])
-def test_targets_match_original(n):
-    d = _npz()
+def test_targets_match_original(n, train_targets_losses):
+    d = train_targets_losses
     joints = d[f'img{n}_joints_input']
     for tag_level, r in enumerate((128, 256)):
         enc = _codec(tag_level=tag_level).encode(joints[..., :2],

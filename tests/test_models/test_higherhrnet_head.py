@@ -1,6 +1,5 @@
 """Tests of HigherHRNetHead (architecture, shapes, losses, gradients)."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,17 +7,6 @@ import torch
 
 import higherhrnet_plugin  # noqa: F401
 from mmpose.registry import MODELS, TRANSFORMS
-
-REF = Path(__file__).parents[2] / '..' / 'shared' / 'reference'
-
-
-def _ref(name):
-    path = REF / name
-    if not path.exists():
-        pytest.skip(f'reference data {path} absent (needs ../shared/reference '
-                    'next to the checkout)')
-    return path
-
 
 def hrnet_extra(w, blocks=4, modules=(1, 4, 3)):
     return dict(
@@ -59,8 +47,8 @@ def test_param_count(width, expected):
 @pytest.mark.parametrize('width,name', [
     (32, 'official_higherhrnet_w32_512_keys.json'),
     (48, 'official_higherhrnet_w48_640_keys.json')])
-def test_state_dict_matches_original_names(width, name):
-    ref = json.loads(_ref(name).read_text())
+def test_state_dict_matches_original_names(width, name, shared_reference):
+    ref = json.loads((shared_reference / name).read_text())
     backbone, head = build_model(width)
     ours = {k: list(v.shape) for k, v in head.state_dict().items()}
     ours.update({k: list(v.shape) for k, v in backbone.state_dict().items()})
@@ -119,8 +107,8 @@ def test_full_model_shapes(h, w):
                                               (1, 17, h // 2, w // 2)]
 
 
-def test_tiny_original_model_equivalence():
-    ref = torch.load(_ref('official_tiny_model_seed7.pth'),
+def test_tiny_original_model_equivalence(shared_reference):
+    ref = torch.load(shared_reference / 'official_tiny_model_seed7.pth',
                      weights_only=False)
     arch = ref['arch']
     extra = dict(stage1=dict(num_modules=1, num_branches=1,

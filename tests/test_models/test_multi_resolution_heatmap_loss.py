@@ -1,5 +1,4 @@
 """Tests of MultiResolutionHeatmapLoss against the original training code."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,17 +6,6 @@ import torch
 
 import higherhrnet_plugin  # noqa: F401
 from mmpose.registry import MODELS
-
-REF = Path(__file__).parents[2] / '..' / 'shared' / 'reference'
-
-
-def _npz():
-    path = REF / 'train_targets_losses.npz'
-    if not path.exists():
-        pytest.skip(f'reference data {path} absent (needs ../shared/reference '
-                    'next to the checkout)')
-    return np.load(path)
-
 
 def _inputs(d):
     outs = [torch.from_numpy(d['loss_outputs_0'].astype(np.float32)),
@@ -30,8 +18,8 @@ def _inputs(d):
     return outs, hms, masks, idx
 
 
-def test_matches_original_losses():
-    d = _npz()
+def test_matches_original_losses(train_targets_losses):
+    d = train_targets_losses
     loss = MODELS.build(dict(type='MultiResolutionHeatmapLoss'))
     outs, hms, masks, idx = _inputs(d)
     hm, push, pull = loss.forward_per_image(outs, hms, masks, idx)
@@ -132,8 +120,8 @@ def test_push_formula_two_people():
                                rtol=1e-6)
 
 
-def test_gradients_reach_every_level():
-    d = _npz()
+def test_gradients_reach_every_level(train_targets_losses):
+    d = train_targets_losses
     outs, hms, masks, idx = _inputs(d)
     outs = [o.clone().requires_grad_(True) for o in outs]
     loss = MODELS.build(dict(type='MultiResolutionHeatmapLoss'))
