@@ -3,26 +3,70 @@
 
 ``flip_*.npz`` / ``ms_*.npz`` in ``<repo>/../shared/reference`` hold raw
 network outputs and the keypoints/scores the original HigherHRNet pipeline
-produced from them (see that folder's README).
+produced from them (see that folder's README). A vector with a ``dataset``
+key (``crowdpose``) is decoded by the codec of that dataset's config with
+the file's ``flip_indices``; one without is COCO's.
 """
+from functools import lru_cache
 from pathlib import Path
 from typing import Tuple, Union
 
 import numpy as np
 import torch
 
-from higherhrnet_plugin.codecs.grouping import parse_poses
 from higherhrnet_plugin.datasets.transforms.resize_geometry import \
     get_final_preds
 from higherhrnet_plugin.models.utils.heatmap_aggregation import (
     TestView, aggregate_views)
 
 COCO_FLIP_INDICES = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
+#: the config whose decoder decodes each dataset's vectors
+DATASET_CONFIGS = dict(
+    coco='configs/higherhrnet/coco/'
+    'higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py',
+    crowdpose='configs/higherhrnet/crowdpose/'
+    'higherhrnet_hrnet-w32_8xb24-300e_crowdpose-512x512.py')
 
 
-def decode_inference_vector(data) -> Tuple[np.ndarray, np.ndarray]:
-    """Run the stored raw outputs through aggregation, grouping and the
-    mapping back to image pixels. Returns (keypoints (N, K, 3), scores)."""
+@lru_cache()
+def config_codec(config: str):
+    """The ``AssociativeEmbeddingCodec`` of a config's ``model.head.decoder``
+    (a path, or ``configs/...`` of this package)."""
+    from mmengine.config import Config
+    from mmpose.registry import KEYPOINT_CODECS
+
+    import higherhrnet_plugin  # noqa: F401  (registers the codec)
+    from higherhrnet_plugin.analysis.head_configs import resolve_config
+    cfg = Config.fromfile(resolve_config(config))
+    return KEYPOINT_CODECS.build(cfg.model.head.decoder)
+
+
+def vector_dataset(data) -> str:
+    """The dataset of a vector: its ``dataset`` key, else ``coco``."""
+    dataset = str(data['dataset']) if 'dataset' in data.files else 'coco'
+    if dataset not in DATASET_CONFIGS:
+        raise ValueError(f'dataset {dataset!r} has no config (known: '
+                         f'{", ".join(DATASET_CONFIGS)})')
+    return dataset
+
+
+def decode_inference_vector(data, codec=None
+                            ) -> Tuple[np.ndarray, np.ndarray]:
+    """Run the stored raw outputs through aggregation, the codec's decode
+    and the mapping back to image pixels.
+
+    Args:
+        data: the loaded ``.npz``.
+        codec (AssociativeEmbeddingCodec, optional): defaults to the
+            decoder of the vector's dataset's config (``DATASET_CONFIGS``).
+
+    Returns:
+        keypoints (N, K, 3) (x, y in image pixels, value) and scores (N,).
+    """
+    if codec is None:
+        codec = config_codec(DATASET_CONFIGS[vector_dataset(data)])
+    flip_indices = [int(k) for k in data['flip_indices']] \
+        if 'flip_indices' in data.files else COCO_FLIP_INDICES
     scales = [float(s) for s in np.asarray(data['scales']).reshape(-1)]
     views = []
     for s in scales:
@@ -38,8 +82,9 @@ def decode_inference_vector(data) -> Tuple[np.ndarray, np.ndarray]:
     input_size = tuple(int(v) for v in data['s1_input_size'])
     num_joints = views[0].outputs[1].shape[1]
     heatmaps, tags = aggregate_views(views, input_size, num_joints,
-                                     COCO_FLIP_INDICES)
-    keypoints, scores = parse_poses(heatmaps[0], tags[0])
+                                     flip_indices)
+    keypoints, values, scores = codec.decode(heatmaps[0], tags[0])
+    keypoints = np.concatenate([keypoints, values[..., None]], axis=-1)
     preds = get_final_preds(keypoints, data['center'], data['scale'],
                             (heatmaps.shape[3], heatmaps.shape[2]))
     return preds[..., :3], scores
@@ -57,18 +102,20 @@ def _match(exp: np.ndarray, got: np.ndarray) -> np.ndarray:
 
 def check_inference_vector(path: Union[str, Path],
                            kpt_tol: float = 0.01,
-                           score_tol: float = 1e-4) -> Tuple[bool, str]:
-    """Compare our decode of one golden vector with the original's output.
+                           score_tol: float = 1e-4,
+                           codec=None) -> Tuple[bool, str]:
+    """Compare our decode of one golden vector with the original's output
+    (``codec``: see :func:`decode_inference_vector`).
 
     Returns (ok, message)."""
     path = Path(path)
     data = np.load(path, allow_pickle=False)
     exp_k = np.asarray(data['expected_keypoints'], dtype=np.float64)
     exp_s = np.asarray(data['expected_scores'], dtype=np.float64)
-    got_k, got_s = decode_inference_vector(data)
+    got_k, got_s = decode_inference_vector(data, codec)
     got_k = got_k.astype(np.float64)
     got_s = got_s.astype(np.float64)
-    name = path.name
+    name = vector_dataset(data)
     if len(got_k) != len(exp_k):
         return False, (f'{name}: {len(got_k)} people, expected '
                        f'{len(exp_k)}')

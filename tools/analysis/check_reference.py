@@ -5,7 +5,9 @@
 PATH is a reference file or a folder of them (``../shared/reference``):
 ``*.pth`` model references (outputs within 1e-5), ``train_targets_losses*.npz``
 (targets 1e-6, tag indices exact, losses 1e-5), ``flip_*.npz``/``ms_*.npz``
-decode vectors (keypoints 0.01 px, scores 1e-4). Prints one line per file and
+decode vectors (keypoints 0.01 px, scores 1e-4), decoded by the codec of their
+``dataset``'s config (COCO without the key; ``crowdpose``: the CrowdPose
+W32 config, with the file's flip indices). Prints one line per file and
 ``N/M match``; exits non-zero unless every file matches.
 """
 import argparse
