@@ -1,6 +1,6 @@
 """Multi-resolution associative-embedding codec of HigherHRNet."""
 import math
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -50,6 +50,26 @@ def _count_non_finite(value: Any) -> int:
     if np.isfinite(value.sum()):
         return 0
     return int((~np.isfinite(value)).sum())
+
+
+def _joints_on_map(kpts: np.ndarray, visible: np.ndarray,
+                   size: Tuple[int, int]) -> Iterator[Tuple[int, int, int,
+                                                            int]]:
+    """``(n, k, x, y)`` of every labelled joint (``visible > 0``) of the
+    (N, K, 2) level keypoints whose truncated position ``int(x), int(y)``
+    lies on the (w, h) map, person by person, as the original's target
+    generators skip the others."""
+    w, h = size
+    for n in range(kpts.shape[0]):
+        for k in range(kpts.shape[1]):
+            if not visible[n, k] > 0:
+                continue
+            fx, fy = kpts[n, k]
+            if not (np.isfinite(fx) and np.isfinite(fy)):
+                continue
+            x, y = int(fx), int(fy)
+            if 0 <= x < w and 0 <= y < h:
+                yield n, k, x, y
 
 
 @KEYPOINT_CODECS.register_module()
@@ -188,52 +208,34 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
     def _heatmaps(self, kpts: np.ndarray, visible: np.ndarray,
                   size: Tuple[int, int]) -> np.ndarray:
         w, h = size
-        N, K = kpts.shape[:2]
-        hms = np.zeros((K, h, w), dtype=np.float32)
+        hms = np.zeros((kpts.shape[1], h, w), dtype=np.float32)
         sigma = self.sigma
-        for n in range(N):
-            for k in range(K):
-                if not visible[n, k] > 0:
-                    continue
-                fx, fy = kpts[n, k]
-                if not (np.isfinite(fx) and np.isfinite(fy)):
-                    continue
-                x, y = int(fx), int(fy)
-                if x < 0 or y < 0 or x >= w or y >= h:
-                    continue
-                ul = int(np.round(x - 3 * sigma - 1)), int(
-                    np.round(y - 3 * sigma - 1))
-                br = int(np.round(x + 3 * sigma + 2)), int(
-                    np.round(y + 3 * sigma + 2))
-                c, d = max(0, -ul[0]), min(br[0], w) - ul[0]
-                a, b = max(0, -ul[1]), min(br[1], h) - ul[1]
-                cc, dd = max(0, ul[0]), min(br[0], w)
-                aa, bb = max(0, ul[1]), min(br[1], h)
-                hms[k, aa:bb, cc:dd] = np.maximum(hms[k, aa:bb, cc:dd],
-                                                  self._patch[a:b, c:d])
+        for _, k, x, y in _joints_on_map(kpts, visible, size):
+            ul = int(np.round(x - 3 * sigma - 1)), int(
+                np.round(y - 3 * sigma - 1))
+            br = int(np.round(x + 3 * sigma + 2)), int(
+                np.round(y + 3 * sigma + 2))
+            c, d = max(0, -ul[0]), min(br[0], w) - ul[0]
+            a, b = max(0, -ul[1]), min(br[1], h) - ul[1]
+            cc, dd = max(0, ul[0]), min(br[0], w)
+            aa, bb = max(0, ul[1]), min(br[1], h)
+            hms[k, aa:bb, cc:dd] = np.maximum(hms[k, aa:bb, cc:dd],
+                                              self._patch[a:b, c:d])
         return hms
 
     def _indices(self, kpts: np.ndarray, visible: np.ndarray,
                  size: Tuple[int, int]) -> np.ndarray:
         w, h = size
-        N, K = kpts.shape[:2]
-        indices = np.zeros((self.max_num_people, K, 2), dtype=np.int64)
-        for n in range(min(N, self.max_num_people)):
-            tot = 0
-            for k in range(K):
-                if not visible[n, k] > 0:
-                    continue
-                fx, fy = kpts[n, k]
-                if not (np.isfinite(fx) and np.isfinite(fy)):
-                    continue
-                x, y = int(fx), int(fy)
-                if x < 0 or y < 0 or x >= w or y >= h:
-                    continue
-                if self.tag_per_keypoint:
-                    indices[n, tot] = (k * h * w + y * w + x, 1)
-                else:
-                    indices[n, tot] = (y * w + x, 1)
-                tot += 1
+        indices = np.zeros((self.max_num_people, kpts.shape[1], 2),
+                           dtype=np.int64)
+        packed = np.zeros(self.max_num_people, dtype=np.int64)
+        for n, k, x, y in _joints_on_map(kpts[:self.max_num_people],
+                                         visible, size):
+            if self.tag_per_keypoint:
+                indices[n, packed[n]] = (k * h * w + y * w + x, 1)
+            else:
+                indices[n, packed[n]] = (y * w + x, 1)
+            packed[n] += 1
         return indices
 
     def encode(self,
