@@ -13,15 +13,24 @@ import sys
 from setuptools import find_packages, setup
 
 ROOT = osp.dirname(osp.abspath(__file__))
-# The plugin's own imports; the rest of the stack is installed by
-# tools/install/install_stack.sh (MMPose's metadata pins packages that do not
-# build on current Python, so they cannot all be resolved by pip).
-DIRECT_REQUIREMENTS = ('mmpose', 'mmengine', 'mmcv', 'torch', 'numpy', 'scipy',
-                       'opencv-python')
+# What every install needs: the torch-free part (the deployment runtime's
+# resize, decoder and result files). `pip install .` therefore pulls no torch.
+BASE_REQUIREMENTS = ('numpy', 'opencv-python', 'pillow')
+EXTRA_REQUIREMENTS = {
+    # `pip install .[deploy]`: the runtime's engines (higherhrnet_plugin.deploy)
+    'deploy': ('onnxruntime', 'openvino'),
+    # the ONNX export, next to the full stack
+    'export': ('onnx', ),
+    # The OpenMMLab stack, for users who resolve it themselves. The supported
+    # way is tools/install/install_stack.sh (`make install`): MMPose's
+    # metadata pins packages that do not build on current Python and mmcv
+    # must be built from source, so pip cannot resolve them all alone.
+    'mmpose': ('mmpose', 'mmengine', 'mmcv', 'torch', 'scipy'),
+}
 
 
-def read_requirements():
-    """Pinned specifiers of the plugin's direct requirements."""
+def read_pins():
+    """Pinned specifier of each package of requirements/constraints.txt."""
     pins = {}
     with open(osp.join(ROOT, 'requirements', 'constraints.txt')) as f:
         for line in f:
@@ -29,9 +38,13 @@ def read_requirements():
             if line:
                 name = line.split('=')[0].split('<')[0].split('>')[0].strip()
                 pins[name] = line
+    return pins
+
+
+def pinned(names, pins):
     # MMEngine may be upstream's package or the maintained onedl fork: both
     # install the `mmengine` module, so neither distribution name is required.
-    return [pins[name] for name in DIRECT_REQUIREMENTS if name in pins]
+    return [pins[name] for name in names if name in pins]
 
 
 def read_version():
@@ -75,5 +88,9 @@ if __name__ == '__main__':
         include_package_data=True,
         package_data={'higherhrnet_plugin': ['.mim/configs/**/*.py',
                                               '.mim/tools/**/*', '.mim/tools/*']},
-        install_requires=read_requirements(),
+        install_requires=pinned(BASE_REQUIREMENTS, read_pins()),
+        extras_require={
+            extra: pinned(names, read_pins())
+            for extra, names in EXTRA_REQUIREMENTS.items()
+        },
         zip_safe=False)

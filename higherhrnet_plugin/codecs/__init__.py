@@ -1,3 +1,6 @@
-from .associative_embedding import AssociativeEmbeddingCodec
+from ..stack import MMPOSE_INSTALLED
 
-__all__ = ['AssociativeEmbeddingCodec']
+if MMPOSE_INSTALLED:  # the runtime needs the numpy decoder (grouping) alone
+    from .associative_embedding import AssociativeEmbeddingCodec
+
+    __all__ = ['AssociativeEmbeddingCodec']

@@ -94,6 +94,9 @@ step "mmdet, mmpose, openmim (their own metadata pins packages that do not build
 # for upstream mmengine; their real needs are installed above.
 "${PIP[@]}" install -q -c "$CONSTRAINTS" --no-deps mmdet mmpose openmim
 
+step "deployment: the ONNX export and the runtime's engines"
+"${PIP[@]}" install -q -c "$CONSTRAINTS" onnx onnxruntime openvino
+
 step "test tools and the plugin (editable)"
 "${PIP[@]}" install -q -c "$CONSTRAINTS" pytest hypothesis mkdocs mkdocs-material
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"

@@ -1,4 +1,7 @@
-from .multilevel_heatmap_mask import BottomupGetMultiLevelHeatmapMask
-from .original_resize import BottomupOriginalResize
+from ...stack import MMPOSE_INSTALLED
 
-__all__ = ['BottomupGetMultiLevelHeatmapMask', 'BottomupOriginalResize']
+if MMPOSE_INSTALLED:  # the runtime needs the numpy resize_geometry alone
+    from .multilevel_heatmap_mask import BottomupGetMultiLevelHeatmapMask
+    from .original_resize import BottomupOriginalResize
+
+    __all__ = ['BottomupGetMultiLevelHeatmapMask', 'BottomupOriginalResize']

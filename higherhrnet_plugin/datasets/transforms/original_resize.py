@@ -1,13 +1,12 @@
 """The original HigherHRNet test resize as an MMPose transform."""
 from typing import Dict
 
-import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmpose.registry import TRANSFORMS
 
-from .resize_geometry import get_affine_transform, get_multi_scale_size
+from .resize_geometry import resize_align_multi_scale
 
 
 @TRANSFORMS.register_module()
@@ -49,15 +48,11 @@ class BottomupOriginalResize(BaseTransform):
         self.min_scale = float(min_scale)
 
     def transform(self, results: Dict) -> Dict:
-        img = results['img']
-        img_h, img_w = img.shape[:2]
-        size, center, scale = get_multi_scale_size(
-            (img_w, img_h), self.input_size, self.scale, self.min_scale)
-        trans = get_affine_transform(center, scale, size)
-        results['img'] = cv2.warpAffine(img, trans,
-                                        (int(size[0]), int(size[1])))
-        results['img_shape'] = (int(size[1]), int(size[0]))
-        results['input_size'] = (int(size[0]), int(size[1]))
+        img, center, scale = resize_align_multi_scale(
+            results['img'], self.input_size, self.scale, self.min_scale)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['input_size'] = (img.shape[1], img.shape[0])
         results['input_center'] = np.asarray(center, dtype=np.float64)
         results['input_scale'] = np.asarray(scale, dtype=np.float64) * 200.
         return results

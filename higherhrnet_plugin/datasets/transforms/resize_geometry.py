@@ -61,6 +61,22 @@ def get_affine_transform(center, scale, output_size, inv: bool = False
                      [0.0, s, dst_h * 0.5 - s * center[1]]])
 
 
+def resize_align_multi_scale(image: np.ndarray, input_size: int,
+                             current_scale: float, min_scale: float
+                             ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Warp an (H, W, C) image to its test input at ``current_scale``, as
+    the original: returns the warped image, center (px) and scale (200 px
+    units). :class:`BottomupOriginalResize` and the deployment runtime both
+    call it."""
+    import cv2
+    h, w = image.shape[:2]
+    size, center, scale = get_multi_scale_size((w, h), input_size,
+                                               current_scale, min_scale)
+    trans = get_affine_transform(center, scale, size)
+    return cv2.warpAffine(image, trans, (int(size[0]), int(size[1]))), \
+        center, scale
+
+
 def get_final_preds(keypoints: np.ndarray, center, scale,
                     heatmap_size: Sequence[int]) -> np.ndarray:
     """Map (P, K, C) keypoints from heatmap pixels (x, y first) to image

@@ -1,0 +1,98 @@
+"""What an exported HigherHRNet graph carries besides its weights.
+
+The export writes one JSON entry, ``metadata_props['higherhrnet_plugin']``,
+into the ONNX model; the runtime reads it back, so an exported file is all a
+deployment needs (no config file). numpy-free and torch-free: the exporter and
+the runtime both import this module.
+"""
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Dict, List
+
+METADATA_KEY = 'higherhrnet_plugin'
+FORMAT_VERSION = 1
+# the graph's input layout: what cv2.imread gives, stacked
+INPUT_FORMAT = 'NHWC uint8 BGR'
+OUTPUT_NAMES = ('heatmaps', 'tags')
+
+
+class DeployError(ValueError):
+    """Bad deployment input: the message is one line naming the culprit."""
+
+
+@dataclass(frozen=True)
+class DeployMetadata:
+    """Everything decoding an exported graph's outputs needs.
+
+    Attributes:
+        num_keypoints (int): K.
+        keypoint_names (list[str]): the dataset's names, in channel order.
+        flip_indices (list[int]): the dataset's joint permutation under a
+            horizontal flip (used inside the graph by the flip test).
+        flip_test (bool): the graph holds the flip pass.
+        scales (list[float]): the test scale of each graph input (one view
+            each, ``input_names`` in the same order); one of them is 1.
+        input_names (list[str]): the graph's image inputs, (N, H, W, 3) uint8
+            BGR each.
+        input_size (int): the base size of the original test resize
+            (``get_multi_scale_size``: the short side at scale 1 is this,
+            rounded up to 64; at ``min(scales)`` times that scale).
+        fixed_input_hw (list[int] | None): (h, w) the graph was exported at
+            when it is not dynamic.
+        heatmap_levels (str): ``'all'`` or ``'last'`` (see
+            :meth:`HigherHRNetHead.aggregate`).
+        decode (dict): the decoder's options (``decode_*`` of
+            :class:`AssociativeEmbeddingCodec`, without the prefix, the joint
+            order resolved).
+        resize (str): the test resize rule (``'original'``:
+            ``resize_align_multi_scale`` of the original code).
+        input_format (str): ``'NHWC uint8 BGR'``.
+        version (int): format version of this record.
+    """
+    num_keypoints: int
+    keypoint_names: List[str]
+    flip_indices: List[int]
+    flip_test: bool
+    scales: List[float]
+    input_names: List[str]
+    input_size: int
+    fixed_input_hw: Any
+    heatmap_levels: str
+    decode: Dict[str, Any]
+    resize: str = 'original'
+    input_format: str = INPUT_FORMAT
+    version: int = FORMAT_VERSION
+
+    @property
+    def min_scale(self) -> float:
+        return min(self.scales)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text, source: str) -> 'DeployMetadata':
+        """Parse the record of the model ``source`` (for the error)."""
+        if text is None:
+            raise DeployError(
+                f'{source}: no {METADATA_KEY!r} entry in its metadata_props: '
+                'not a graph written by tools/deployment/export_onnx.py')
+        try:
+            record = json.loads(text)
+        except ValueError as e:
+            raise DeployError(f'{source}: metadata_props[{METADATA_KEY!r}] is '
+                              f'not JSON ({e})')
+        if not isinstance(record, dict):
+            raise DeployError(f'{source}: metadata_props[{METADATA_KEY!r}] is '
+                              'not a JSON object')
+        if record.get('version') != FORMAT_VERSION:
+            raise DeployError(
+                f'{source}: metadata format version '
+                f'{record.get("version")!r}, this runtime reads '
+                f'{FORMAT_VERSION}: export the model again')
+        names = {f.name for f in fields(cls)}
+        missing = sorted(names - set(record))
+        if missing:
+            raise DeployError(f'{source}: metadata_props[{METADATA_KEY!r}] '
+                              f'lacks {", ".join(missing)}')
+        return cls(**{k: record[k] for k in names})

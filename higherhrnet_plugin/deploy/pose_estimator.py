@@ -1,0 +1,122 @@
+"""Bottom-up pose estimation with an exported graph, without torch.
+
+Imports numpy, OpenCV (and Pillow, to read image headers), the chosen engine
+(ONNX Runtime or OpenVINO) and the plugin's numpy-only modules: the original
+test resize, the decoder and the COCO result records. No torch and no
+OpenMMLab package.
+"""
+import os
+from typing import Dict, Optional, Tuple, Union
+
+import numpy as np
+
+from ..apis.errors import InferenceError
+from ..apis.folder_inference import Prediction
+from ..apis.image_files import read_image
+from ..codecs.grouping import DecodeOptions, decode_people
+from ..datasets.transforms.resize_geometry import (get_final_preds,
+                                                   resize_align_multi_scale)
+from .backends import load_backend
+from .metadata import DeployError, DeployMetadata
+
+
+class OnnxPoseEstimator:
+    """People in an image, from a graph written by
+    ``tools/deployment/export_onnx.py``.
+
+    For each of the graph's views (its ``scales``: ``(1, )``, or e.g.
+    ``(2, 1, 0.5)`` for the multi-scale test) the image is warped with the
+    original test resize; the graph normalises, runs the network with its
+    flip pass and aggregates the views (:meth:`HigherHRNetHead.aggregate`);
+    the decoder of :class:`AssociativeEmbeddingCodec` groups the people, and
+    they are mapped back to image pixels as the original ``get_final_preds``.
+
+    Args:
+        model (str): the exported ONNX file; its metadata says everything
+            else (keypoints, flip indices, resize rule, decode options).
+        backend (str): ``'onnxruntime'`` or ``'openvino'``.
+        threads (int, optional): the engine's intra-op threads.
+
+    Example:
+        >>> estimator = OnnxPoseEstimator('higherhrnet_w32.onnx')
+        >>> people = estimator('000000000785.jpg')
+        >>> people.keypoints.shape  # (N, K, 2), image pixels
+    """
+
+    def __init__(self, model: str, backend: str = 'onnxruntime',
+                 threads: Optional[int] = None):
+        self.engine = load_backend(os.fspath(model), backend, threads)
+        self.metadata = DeployMetadata.from_json(self.engine.metadata,
+                                                 os.fspath(model))
+        if sorted(self.engine.input_names) != sorted(
+                self.metadata.input_names):
+            raise DeployError(
+                f'{model}: graph inputs {self.engine.input_names} are not '
+                f'those of its metadata {self.metadata.input_names}')
+        self.backend = backend
+        try:
+            self.decode_options = DecodeOptions(**self.metadata.decode)
+        except (TypeError, ValueError) as e:
+            raise DeployError(f'{model}: the decode options of its metadata '
+                              f'are not valid: {e}')
+
+    def prepare(self, img: np.ndarray
+                ) -> Tuple[Dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """The graph's inputs for one BGR uint8 (H, W, 3) image, and the
+        scale-1 view's center and scale (200 px units)."""
+        meta = self.metadata
+        feeds, center, scale = {}, None, None
+        for s, name in zip(meta.scales, meta.input_names):
+            resized, c, sc = resize_align_multi_scale(
+                img, meta.input_size, s, meta.min_scale)
+            if meta.fixed_input_hw is not None and \
+                    list(resized.shape[:2]) != list(meta.fixed_input_hw):
+                raise DeployError(
+                    f'model: exported for {meta.fixed_input_hw[0]}x'
+                    f'{meta.fixed_input_hw[1]} (h x w) inputs, this image '
+                    f'needs {resized.shape[0]}x{resized.shape[1]}: export '
+                    'with --dynamic')
+            feeds[name] = np.ascontiguousarray(resized[None])
+            if s == 1:
+                center, scale = c, sc
+        return feeds, center, scale
+
+    def heatmaps(self, img: np.ndarray
+                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Aggregated heatmaps (K, H, W) and tags (K, H, W, T) of one image
+        at the scale-1 input size, with that view's center and scale."""
+        feeds, center, scale = self.prepare(img)
+        heatmaps, tags = self.engine(feeds)
+        return heatmaps[0], tags[0], center, scale
+
+    def predict(self, img: np.ndarray, path: str = '') -> Prediction:
+        """The people of one BGR uint8 (H, W, 3) image, in its pixels
+        (``predict`` of :func:`~higherhrnet_plugin.apis.folder_inference.
+        infer_images`)."""
+        heatmaps, tags, center, scale = self.heatmaps(img)
+        keypoints, keypoint_scores, instance_scores = decode_people(
+            heatmaps, tags, self.decode_options)
+        # heatmap pixels are input pixels: the graph projects to the input
+        size = (heatmaps.shape[2], heatmaps.shape[1])
+        keypoints = get_final_preds(keypoints, center, scale, size)
+        return Prediction(keypoints, keypoint_scores, instance_scores)
+
+    def __call__(self, image: Union[str, os.PathLike, np.ndarray]
+                 ) -> Prediction:
+        """The people of an image file or a BGR uint8 (H, W, 3) array."""
+        if isinstance(image, np.ndarray):
+            if image.dtype != np.uint8 or image.ndim != 3 or \
+                    image.shape[2] != 3:
+                raise InferenceError(
+                    f'image: expected a BGR uint8 (H, W, 3) array, got '
+                    f'{image.dtype} {tuple(image.shape)}')
+            return self.predict(image)
+        path = os.fspath(image)
+        if not os.path.isfile(path):
+            raise InferenceError(f'image: no such file {path!r}')
+        try:
+            img, factors = read_image(path)
+        except InferenceError as e:
+            raise InferenceError(f'image: {path!r}: {e}')
+        pred = self.predict(img, path)
+        return pred._replace(keypoints=pred.keypoints * np.array(factors))
