@@ -71,6 +71,26 @@ def train_targets_losses(shared_reference):
 
 
 @pytest.fixture(scope='session')
+def target_pipeline():
+    """``build(input_size)``: the end of every training pipeline, built:
+    ``GenerateTarget`` with an ``AssociativeEmbeddingCodec`` at that (w, h)
+    input size, the per-level masks and ``PackPoseInputs``."""
+    from mmpose.registry import TRANSFORMS
+
+    def build(input_size):
+        return [
+            TRANSFORMS.build(dict(
+                type='GenerateTarget',
+                encoder=dict(type='AssociativeEmbeddingCodec',
+                             input_size=input_size))),
+            TRANSFORMS.build(dict(type='BottomupGetMultiLevelHeatmapMask')),
+            TRANSFORMS.build(dict(type='PackPoseInputs')),
+        ]
+
+    return build
+
+
+@pytest.fixture(scope='session')
 def random_demo_checkpoint(tmp_path_factory) -> Path:
     """A checkpoint of the demo config's model at its seed-0 random init:
     predictions are meaningless but well formed."""

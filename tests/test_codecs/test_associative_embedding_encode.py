@@ -7,7 +7,7 @@ import pytest
 import higherhrnet_plugin  # noqa: F401
 from higherhrnet_plugin.datasets.transforms.multilevel_heatmap_mask import (
     decode_rle, segs_to_mask)
-from mmpose.registry import KEYPOINT_CODECS, TRANSFORMS
+from mmpose.registry import KEYPOINT_CODECS
 
 def _codec(**kwargs):
     cfg = dict(type='AssociativeEmbeddingCodec', input_size=(512, 512))
@@ -96,16 +96,9 @@ def test_rle_decode():
     assert flat[:5].sum() == 0 and flat[5:15].all() and flat[15:].sum() == 0
 
 
-def test_bottomup_pipeline_packing():
+def test_bottomup_pipeline_packing(target_pipeline):
     input_size = (64, 48)  # (w, h), not a multiple of 64
-    pipeline = [
-        TRANSFORMS.build(dict(
-            type='GenerateTarget',
-            encoder=dict(type='AssociativeEmbeddingCodec',
-                         input_size=input_size))),
-        TRANSFORMS.build(dict(type='BottomupGetMultiLevelHeatmapMask')),
-        TRANSFORMS.build(dict(type='PackPoseInputs')),
-    ]
+    pipeline = target_pipeline(input_size)
     # the original image is 96x128 (h, w), warped to the input by a 0.5 scale
     warp_mat = np.array([[0.5, 0, 0], [0, 0.5, 0]], np.float32)
     rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import higherhrnet_plugin  # noqa: F401
-from mmpose.registry import MODELS, TRANSFORMS
+from mmpose.registry import MODELS
 
 def hrnet_extra(w, blocks=4, modules=(1, 4, 3)):
     return dict(
@@ -149,15 +149,11 @@ def test_tiny_original_model_equivalence(shared_reference):
         torch.testing.assert_close(o, e, atol=1e-5, rtol=1e-5)
 
 
-def _data_samples(input_size=(64, 48), num_people=3, seed=0):
-    pipeline = [
-        TRANSFORMS.build(dict(
-            type='GenerateTarget',
-            encoder=dict(type='AssociativeEmbeddingCodec',
-                         input_size=input_size))),
-        TRANSFORMS.build(dict(type='BottomupGetMultiLevelHeatmapMask')),
-        TRANSFORMS.build(dict(type='PackPoseInputs')),
-    ]
+def _data_samples(build_pipeline, input_size=(64, 48), num_people=3,
+                  seed=0):
+    """Two packed training samples of random people (``build_pipeline``:
+    the ``target_pipeline`` fixture)."""
+    pipeline = build_pipeline(input_size)
     rng = np.random.default_rng(seed)
     w, h = input_size
     samples = []
@@ -174,13 +170,13 @@ def _data_samples(input_size=(64, 48), num_people=3, seed=0):
     return samples
 
 
-def test_loss_and_gradients_reach_every_level():
+def test_loss_and_gradients_reach_every_level(target_pipeline):
     torch.manual_seed(0)
     head = MODELS.build(dict(type='HigherHRNetHead', in_channels=8,
                              num_keypoints=17, deconv_channels=(8, ),
                              num_basic_blocks=1))
     head.init_weights()
-    samples = _data_samples()
+    samples = _data_samples(target_pipeline)
     feats = (torch.randn(2, 8, 12, 16, requires_grad=True), )
     losses = head.loss(feats, samples)
     assert set(losses) == {'loss_heatmap', 'loss_push', 'loss_pull'}
@@ -194,12 +190,12 @@ def test_loss_and_gradients_reach_every_level():
     assert feats[0].grad.abs().sum() > 0
 
 
-def test_loss_matches_loss_module():
+def test_loss_matches_loss_module(target_pipeline):
     """Head.loss reads level targets/masks/indices as the module expects."""
     head = MODELS.build(dict(type='HigherHRNetHead', in_channels=8,
                              num_keypoints=17, deconv_channels=(8, ),
                              num_basic_blocks=1))
-    samples = _data_samples()
+    samples = _data_samples(target_pipeline)
     feats = (torch.randn(2, 8, 12, 16), )
     with torch.no_grad():
         losses = head.loss(feats, samples)
@@ -221,7 +217,7 @@ def test_loss_matches_loss_module():
 
 
 
-def test_bottomup_estimator_loss_step():
+def test_bottomup_estimator_loss_step(target_pipeline):
     """The head works inside MMPose's BottomupPoseEstimator (mode='loss')."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmpose')
@@ -232,7 +228,7 @@ def test_bottomup_estimator_loss_step():
                       extra=hrnet_extra(8, blocks=1, modules=(1, 1, 1))),
         head=dict(type='HigherHRNetHead', in_channels=8, num_keypoints=17,
                   deconv_channels=(8, ), num_basic_blocks=1)))
-    samples = _data_samples(input_size=(64, 64))
+    samples = _data_samples(target_pipeline, input_size=(64, 64))
     data = model.data_preprocessor(
         dict(inputs=[torch.zeros(3, 64, 64, dtype=torch.uint8)] * 2,
              data_samples=samples), training=True)
