@@ -1,0 +1,3 @@
+from .input_shape_batch_sampler import InputShapeBatchSampler
+
+__all__ = ['InputShapeBatchSampler']
