@@ -1,1 +1,1 @@
-from . import backbones, heads, losses, tta  # noqa: F401
+from . import backbones, heads, losses, pose_estimators, tta  # noqa: F401

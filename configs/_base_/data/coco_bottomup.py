@@ -15,12 +15,15 @@ train_dataloader = dict(
         data_mode=data_mode,
         ann_file='annotations/person_keypoints_train2017.json',
         data_prefix=dict(img='train2017/')))
+# batches of images that share their test-time input shape: no padding, so
+# the results are those of batch size 1 (docs/batched_testing.md)
 val_dataloader = dict(
-    batch_size=1,
+    batch_size=8,
     num_workers=2,
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    batch_sampler=dict(type='InputShapeBatchSampler'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -3,7 +3,8 @@
 # input. The head's decoder is the codec of the input size
 # (configs/_base_/pipelines/), set by each config.
 model = dict(
-    type='BottomupPoseEstimator',
+    # MMPose's BottomupPoseEstimator, its flip test one forward of 2N images
+    type='FlipBatchBottomupPoseEstimator',
     data_preprocessor=dict(
         type='PoseDataPreprocessor',
         mean=[123.675, 116.28, 103.53],

@@ -7,6 +7,7 @@ from mmengine.model import BaseTTAModel
 from mmpose.registry import MODELS
 from mmpose.utils.typing import SampleList
 
+from ..pose_estimators.flip_batch_bottomup import flip_batch_forward
 from ..utils.heatmap_aggregation import TestView
 
 
@@ -22,8 +23,9 @@ class HeatmapAggregationTTA(BaseTTAModel):
     once, and people grouped per view cannot be merged back into that
     result. So :meth:`test_step` runs each view only up to its level
     outputs, through the estimator's public tensor forward
-    (``module(inputs, None, mode='tensor')``, and on the flipped input with
-    ``flip_test``), and :meth:`merge_preds` is the single merge:
+    (``module(inputs, None, mode='tensor')``; with ``flip_test`` one
+    forward of the images and their flips as a 2N batch,
+    :func:`flip_batch_forward`), and :meth:`merge_preds` is the single merge:
     :meth:`HigherHRNetHead.predict_views` aggregates the views as the
     original (projected to the scale-1 input size, heatmaps averaged over
     flips and scales, scale-1 tags stacked) and decodes once. The people are
@@ -79,11 +81,13 @@ class HeatmapAggregationTTA(BaseTTAModel):
             for view, scale in zip(views, self.scales):
                 view = self.module.data_preprocessor(view, False)
                 inputs = view['inputs']
-                flipped = self.module(inputs.flip(-1), None, mode='tensor') \
-                    if self.flip_test else None
-                outputs.append(
-                    (TestView(scale, self.module(inputs, None, mode='tensor'),
-                              flipped), view['data_samples']))
+                if self.flip_test:
+                    test_view = TestView(
+                        scale, *flip_batch_forward(self.module, inputs))
+                else:
+                    test_view = TestView(
+                        scale, self.module(inputs, None, mode='tensor'))
+                outputs.append((test_view, view['data_samples']))
         return self.merge_preds(outputs)
 
     def merge_preds(self, view_outputs: List[tuple]) -> SampleList:
