@@ -1,13 +1,17 @@
-"""Test (and evaluate) a pose model: MMPose's ``tools/test.py`` plus ``--tta``.
+"""Test (and evaluate) a pose model: MMPose's ``tools/test.py``, ``--tta``,
+batches and speed options.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out METRICS.json]
         [--dump PRED.pkl] [--tta] [--cfg-options k=v ...] [--launcher ...]
-        [--trust-checkpoint]
+        [--trust-checkpoint] [--batch-size N] [--fuse-conv-bn]
+        [--channels-last] [--compile]
 
 ``--tta`` wraps the model in the config's ``tta_model`` and tests with its
 ``tta_pipeline`` (multi-scale and flip aggregation), as MMDetection does.
 CHECKPOINT loads weights-only; ``--trust-checkpoint`` unpickles it fully
-(only for files you trust).
+(only for files you trust). ``--batch-size N`` tests in batches of images
+that share their input shape (the same numbers as batch 1); the speed options
+are measured in docs/batched_testing.md.
 """
 import argparse
 import os
@@ -20,6 +24,8 @@ from mmengine.runner import Runner
 from higherhrnet_plugin.engine import (CheckpointLoadError, add_trust_argument,
                                        prepare_distributed, resolve_work_dir,
                                        trusted_checkpoints)
+from higherhrnet_plugin.engine.test_speed import (add_test_time_options,
+                                                  set_test_batch_size)
 
 
 def parse_args():
@@ -37,6 +43,14 @@ def parse_args():
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--batch-size', type=int,
+                        help='test batch size (images of one input shape)')
+    parser.add_argument('--fuse-conv-bn', action='store_true',
+                        help='fold BatchNorm into the convs before testing')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='channels-last memory format')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the backbone and head')
     add_trust_argument(parser)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -64,6 +78,14 @@ def merge_args(cfg, args):
         cfg.model = dict(**cfg.tta_model, module=cfg.model)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    try:
+        if args.batch_size is not None:
+            set_test_batch_size(cfg, args.batch_size)
+        add_test_time_options(cfg, [
+            name for name in ('fuse_conv_bn', 'channels_last', 'compile')
+            if getattr(args, name)])
+    except ValueError as e:
+        raise SystemExit(str(e))
     prepare_distributed(cfg, args.launcher)
     return cfg
 
