@@ -99,6 +99,10 @@ class NumpyMaps:
         """(N, T) tags at (joint, flat) pairs."""
         return self._tag[joint, flat]
 
+    def count_positive(self, joint: int) -> int:
+        """How many pixels of one joint have a value > 0."""
+        return int(np.count_nonzero(self._det[joint] > 0))
+
     def positive(self, joint: int
                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pixels of one joint with a value > 0: flat (int64), values (N,)

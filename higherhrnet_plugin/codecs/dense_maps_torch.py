@@ -80,6 +80,10 @@ class TorchMaps:
         """(N, T) tags at (joint, flat) pairs."""
         return self._tag[self._index(joint), self._index(flat)].cpu().numpy()
 
+    def count_positive(self, joint: int) -> int:
+        """How many pixels of one joint have a value > 0."""
+        return int((self._det[joint] > 0).sum())
+
     def positive(self, joint: int
                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pixels of one joint with a value > 0: flat (int64), values (N,)

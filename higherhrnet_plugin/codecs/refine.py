@@ -10,8 +10,9 @@ pixels without scanning every map for every person:
   pixel has ``f <= 0``;
 - a pixel with ``f >= L`` has a tag within ``floor(max det - L) + 0.5``
   of the mean tag in its first channel, so only a window of the positive
-  pixels, sorted by that channel, is scored: first for ``L = 0`` (a
-  positive best settles it);
+  pixels, sorted by that channel (or, where most pixels are positive and
+  few people need the joint, masked on the full row), is scored: first
+  for ``L = 0`` (a positive best settles it);
 - otherwise a lower bound ``L < 0`` of the maximum comes from the
   person's own joint pixels and a coarse grid; if no positive pixel
   reaches it, the winner has value <= 0 and nothing changes;
@@ -95,6 +96,53 @@ class _PositiveIndex:
         return best, at
 
 
+class _RowIndex:
+    """One joint's full map, for maps where most pixels are positive (real
+    network outputs) and few people need the joint: each query masks the
+    row by the same first-channel window instead of sorting the pixels."""
+
+    def __init__(self, det: np.ndarray, tag: np.ndarray):
+        self.det, self.tag = det, tag
+        self.key = np.ascontiguousarray(tag[:, 0])
+        self.pos = det > 0
+        self.max = float(det[self.pos].max()) if self.pos.any() else -np.inf
+        self.bands = [self] if self.pos.any() else []
+
+    def best(self, prevs: np.ndarray, lower: np.ndarray
+             ) -> Tuple[np.ndarray, np.ndarray]:
+        """As :meth:`_PositiveIndex.best`."""
+        P = prevs.shape[0]
+        best = np.full(P, -np.inf)
+        at = np.full(P, -1, dtype=np.int64)
+        for p in range(P):
+            rmax = np.floor(self.max - lower[p] + 1e-6)
+            if not rmax >= 0:
+                continue
+            centre = float(prevs[p, 0])
+            half = rmax + 0.5
+            half += 1e-3 * (1.0 + abs(centre) + half)
+            idx = np.flatnonzero(self.pos
+                                 & (np.abs(self.key - centre) <= half))
+            if idx.size == 0:
+                continue
+            f = tag_scores(self.det[idx], self.tag[idx], prevs[p])
+            m = f.max()
+            if m >= lower[p]:
+                best[p] = m
+                at[p] = idx[np.argmax(f == m)]
+        return best, at
+
+
+def _index(maps, k: int, num_people: int):
+    """The cheaper search structure for joint ``k``: sorting its positive
+    pixels costs about 40 pixel operations each, masking the full row about
+    one per pixel and person."""
+    num_pos = maps.count_positive(k)
+    if num_people * maps.height * maps.width < 40 * num_pos:
+        return _RowIndex(*maps.row(k))
+    return _PositiveIndex(*maps.positive(k))
+
+
 def _grid(height: int, width: int, step: int = 8) -> np.ndarray:
     """Flat indices of every ``step``-th pixel in both directions."""
     ys = np.arange(step // 2, height, step)
@@ -110,7 +158,7 @@ def _scan(maps, k: int, prev: np.ndarray) -> int:
     return i if det[i] > 0 else -1
 
 
-def _refine_joint(maps, k: int, index: _PositiveIndex, prevs: np.ndarray,
+def _refine_joint(maps, k: int, index, prevs: np.ndarray,
                   probes: List[np.ndarray]) -> np.ndarray:
     """Winning flat index for joint ``k`` per person (-1: left unchanged).
 
@@ -179,8 +227,7 @@ def refine_people(people: np.ndarray, maps) -> np.ndarray:
     q = np.float32(0.25)
     for k in sorted(by_joint):
         rows = by_joint[k]
-        index = _PositiveIndex(*maps.positive(k))
-        win = _refine_joint(maps, k, index,
+        win = _refine_joint(maps, k, _index(maps, k, len(rows)),
                             np.stack([prevs[i] for i in rows]),
                             [probes[i] for i in rows])
         sel = np.flatnonzero(win >= 0)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from higherhrnet_plugin.codecs.dense_maps_torch import TorchMaps
 from higherhrnet_plugin.codecs.grouping import (DecodeOptions, decode_maps,
                                                 decode_people, group_people,
                                                 parse_poses, select_top_k)
+from higherhrnet_plugin.codecs import refine
 from higherhrnet_plugin.codecs.refine import refine_people
 from higherhrnet_plugin.codecs.topk_order import torch_cpu_topk
 
@@ -133,6 +135,15 @@ def test_refine_matches_exhaustive_search(seed, k, h, w, t, num_people):
     ])
     got = refine_people(people.copy(), NumpyMaps(hm, tags))
     np.testing.assert_array_equal(got, expected)
+    # both search structures, whichever the cost model would pick
+    for index in (refine._PositiveIndex, refine._RowIndex):
+        search = 'positive' if index is refine._PositiveIndex else 'row'
+        with mock.patch.object(
+                refine, '_index',
+                lambda maps, k, n, index=index, search=search: index(
+                    *getattr(maps, search)(k))):
+            got = refine_people(people.copy(), NumpyMaps(hm, tags))
+        np.testing.assert_array_equal(got, expected)
     got_torch = refine_people(
         people.copy(), TorchMaps(torch.from_numpy(hm),
                                  torch.from_numpy(tags)))
