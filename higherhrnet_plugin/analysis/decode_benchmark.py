@@ -33,9 +33,13 @@ CLOCKS = dict(wall=time.perf_counter, cpu=time.process_time)
 
 
 def make_inputs(num_people, size_wh=(800, 512), num_joints=17, seed=0,
-                missing=0.15):
+                missing=0.15, noise=0.0):
     """Heatmaps (1, K, H, W) and flip-test tags (1, K, H, W, 2) as a network
-    projected to a 512x800 input would give (float16-exact values)."""
+    projected to a 512x800 input would give (float16-exact values).
+
+    ``noise > 0`` adds a background as real outputs have one: uniform in
+    ``[-noise / 4, 3 * noise / 4]`` on the heatmaps (most pixels positive)
+    and Gaussian with std ``noise`` on the tags."""
     rng = np.random.default_rng(seed)
     W, H = size_wh
     hm = np.zeros((num_joints, H, W), np.float32)
@@ -84,6 +88,10 @@ def make_inputs(num_people, size_wh=(800, 512), num_joints=17, seed=0,
             mode='bilinear', align_corners=False)[0, 0].numpy()
         tags[k, :, :, 0] = field
         tags[k, :, :, 1] = field + 0.05
+    if noise > 0:
+        hm += rng.uniform(-noise / 4, 3 * noise / 4, hm.shape).astype(
+            np.float32)
+        tags += rng.normal(0, noise, tags.shape).astype(np.float32)
     hm = hm.astype(np.float16).astype(np.float32)
     tags = tags.astype(np.float16).astype(np.float32)
     return torch.from_numpy(hm)[None], torch.from_numpy(tags)[None]
@@ -162,6 +170,7 @@ def benchmark_decode(people: Sequence[int] = (1, 10, 30),
                      repeats: int = 3,
                      size_wh=(800, 512),
                      clock: str = 'wall',
+                     noise: float = 0.0,
                      progress: Optional[Callable[[str], None]] = None
                      ) -> dict:
     """Median stage times (ms) of the original and ours per people count.
@@ -172,6 +181,7 @@ def benchmark_decode(people: Sequence[int] = (1, 10, 30),
         clock: ``'wall'`` (``time.perf_counter``) or ``'cpu'``
             (``time.process_time``: this process's CPU time, which other
             processes on a busy machine inflate much less).
+        noise: background noise of the inputs (see :func:`make_inputs`).
         progress: called with a short message after each step.
 
     Returns:
@@ -197,7 +207,7 @@ def benchmark_decode(people: Sequence[int] = (1, 10, 30),
                  f'{agg_ours * 1e3:.1f} ms, same maps: {agg_same}')
     rows = []
     for n in people:
-        det, tag = make_inputs(n, size_wh, seed=n)
+        det, tag = make_inputs(n, size_wh, seed=n, noise=noise)
         (ref_k, ref_s, ref_p), ref_t = _median_run(
             _original(det, tag, center, scale, tick), repeats, DECODE_STAGES)
         if progress:
@@ -223,7 +233,7 @@ def benchmark_decode(people: Sequence[int] = (1, 10, 30),
             speedup=round(ref_total / our_total, 1),
             identical=bool(same)))
     return dict(stages=list(ALL_STAGES), size_wh=list(size_wh),
-                repeats=repeats, clock=clock, threads=torch.get_num_threads(), rows=rows)
+                repeats=repeats, clock=clock, noise=noise, threads=torch.get_num_threads(), rows=rows)
 
 
 def format_table(result: dict) -> str:

@@ -98,15 +98,22 @@ class _PositiveIndex:
 
 class _RowIndex:
     """One joint's full map, for maps where most pixels are positive (real
-    network outputs) and few people need the joint: each query masks the
-    row by the same first-channel window instead of sorting the pixels."""
+    network outputs) and few people need the joint. Image rows are visited
+    in order of their largest value, a few at a time, masked by the same
+    first-channel window, until no row left can reach the best ``f``
+    found (``f <= det``), instead of sorting the pixels."""
 
-    def __init__(self, det: np.ndarray, tag: np.ndarray):
-        self.det, self.tag = det, tag
+    rows_per_step = 8
+
+    def __init__(self, det: np.ndarray, tag: np.ndarray, width: int):
+        self.det, self.tag, self.width = det, tag, width
         self.key = np.ascontiguousarray(tag[:, 0])
         self.pos = det > 0
         self.max = float(det[self.pos].max()) if self.pos.any() else -np.inf
         self.bands = [self] if self.pos.any() else []
+        row_max = det.reshape(-1, width).max(axis=1)
+        self.order = np.argsort(-row_max, kind='stable')
+        self.row_max = row_max[self.order].astype(np.float64)
 
     def best(self, prevs: np.ndarray, lower: np.ndarray
              ) -> Tuple[np.ndarray, np.ndarray]:
@@ -114,6 +121,8 @@ class _RowIndex:
         P = prevs.shape[0]
         best = np.full(P, -np.inf)
         at = np.full(P, -1, dtype=np.int64)
+        cols = np.arange(self.width)
+        step = self.rows_per_step
         for p in range(P):
             rmax = np.floor(self.max - lower[p] + 1e-6)
             if not rmax >= 0:
@@ -121,15 +130,27 @@ class _RowIndex:
             centre = float(prevs[p, 0])
             half = rmax + 0.5
             half += 1e-3 * (1.0 + abs(centre) + half)
-            idx = np.flatnonzero(self.pos
-                                 & (np.abs(self.key - centre) <= half))
-            if idx.size == 0:
-                continue
-            f = tag_scores(self.det[idx], self.tag[idx], prevs[p])
-            m = f.max()
+            m, a = -np.inf, -1
+            for start in range(0, self.order.size, step):
+                # every pixel left has f <= det <= this row maximum
+                if self.row_max[start] < max(m, lower[p]):
+                    break
+                rows = self.order[start:start + step]
+                idx = (rows[:, None] * self.width + cols).reshape(-1)
+                idx = idx[self.pos[idx]
+                          & (np.abs(self.key[idx] - centre) <= half)]
+                if idx.size == 0:
+                    continue
+                f = tag_scores(self.det[idx], self.tag[idx], prevs[p])
+                fm = float(f.max())
+                first = int(idx[f == fm].min())
+                if fm > m:
+                    m, a = fm, first
+                elif fm == m:
+                    a = min(a, first)
             if m >= lower[p]:
                 best[p] = m
-                at[p] = idx[np.argmax(f == m)]
+                at[p] = a
         return best, at
 
 
@@ -139,7 +160,7 @@ def _index(maps, k: int, num_people: int):
     one per pixel and person."""
     num_pos = maps.count_positive(k)
     if num_people * maps.height * maps.width < 40 * num_pos:
-        return _RowIndex(*maps.row(k))
+        return _RowIndex(*maps.row(k), maps.width)
     return _PositiveIndex(*maps.positive(k))
 
 

@@ -138,10 +138,11 @@ def test_refine_matches_exhaustive_search(seed, k, h, w, t, num_people):
     # both search structures, whichever the cost model would pick
     for index in (refine._PositiveIndex, refine._RowIndex):
         search = 'positive' if index is refine._PositiveIndex else 'row'
+        extra = () if index is refine._PositiveIndex else (w, )
         with mock.patch.object(
                 refine, '_index',
-                lambda maps, k, n, index=index, search=search: index(
-                    *getattr(maps, search)(k))):
+                lambda maps, k, n, index=index, search=search, extra=extra:
+                index(*getattr(maps, search)(k), *extra)):
             got = refine_people(people.copy(), NumpyMaps(hm, tags))
         np.testing.assert_array_equal(got, expected)
     got_torch = refine_people(

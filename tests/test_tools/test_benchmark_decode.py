@@ -20,7 +20,8 @@ def test_small_benchmark_is_identical_with_every_stage():
     pytest.importorskip('munkres')
     messages = []
     result = benchmark_decode(people=(3, ), repeats=1, size_wh=(160, 128),
-                              clock='cpu', progress=messages.append)
+                              clock='cpu', noise=0.02,
+                              progress=messages.append)
     assert messages and result['stages'] == list(ALL_STAGES)
     (row, ) = result['rows']
     assert row['identical'] and row['found'] >= 1
@@ -42,6 +43,7 @@ def _tool(*args):
 @pytest.mark.parametrize('args, message', [
     (('--repeats', '0'), 'must be >= 1'),
     (('--json', '/nonexistent/dir/out.json'), '--json: no such folder'),
+    (('--noise', '-1'), '--noise must be >= 0'),
 ])
 def test_bad_options_are_one_line_errors(args, message):
     proc = _tool(*args)

@@ -8,6 +8,7 @@ differs.
 
 Usage: python tools/analysis/benchmark_decode.py [--json PATH]
        [--people 1 10 30] [--repeats 3] [--threads 1] [--clock wall|cpu]
+       [--noise 0.02]
 """
 import argparse
 import json
@@ -31,6 +32,10 @@ def parse_args():
     parser.add_argument('--clock', choices=['wall', 'cpu'], default='wall',
                         help="'cpu': this process's CPU time, for a busy "
                         'machine (default: wall time)')
+    parser.add_argument('--noise', type=float, default=0.0,
+                        help='background noise on the maps, as real network '
+                        'outputs have (e.g. 0.02; default 0: exact zeros '
+                        'away from the peaks)')
     return parser.parse_args()
 
 
@@ -39,12 +44,14 @@ def main():
     if args.repeats < 1 or min(args.people) < 1 or args.threads < 1:
         sys.exit('benchmark_decode: --repeats, --people and --threads must '
                  'be >= 1')
+    if not args.noise >= 0:
+        sys.exit(f'benchmark_decode: --noise must be >= 0, got {args.noise}')
     if args.json and not Path(args.json).resolve().parent.is_dir():
         sys.exit(f'benchmark_decode: --json: no such folder: '
                  f'{Path(args.json).parent}')
     torch.set_num_threads(args.threads)
     result = benchmark_decode(
-        args.people, args.repeats, clock=args.clock,
+        args.people, args.repeats, clock=args.clock, noise=args.noise,
         progress=lambda msg: print(f'[benchmark_decode] {msg}', flush=True))
     print(format_table(result))
     if args.json:
