@@ -51,8 +51,9 @@ def person_records(keypoints: np.ndarray, keypoint_scores: np.ndarray,
         kpts.shape[:2])
     inst = (scores.mean(-1) if instance_scores is None else np.asarray(
         instance_scores, dtype=np.float64).reshape(-1))
+    # explicit width: an image with no people gives (0, 3K), not an error
     flat = np.concatenate([kpts, scores[..., None]], axis=2).reshape(
-        len(kpts), -1)
+        len(kpts), 3 * kpts.shape[1])
     return [dict(image_id=int(image_id), category_id=1,
                  keypoints=[float(v) for v in row], score=float(s),
                  file_name=file_name) for row, s in zip(flat, inst)]
