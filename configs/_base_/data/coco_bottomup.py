@@ -1,6 +1,7 @@
 # COCO keypoints for bottom-up training and testing. The pipelines come with
 # the input size (configs/_base_/pipelines/), set by each config.
-dataset_type = 'CocoDataset'
+# MMPose's CocoDataset, validated on load (docs/reliability.md)
+dataset_type = 'ValidatedCocoDataset'
 data_mode = 'bottomup'
 data_root = 'data/coco/'
 

@@ -4,7 +4,7 @@
 # Set model.head.num_keypoints=14 in the config that uses it.
 _base_ = ['./coco_bottomup.py']
 
-dataset_type = 'CrowdPoseDataset'
+dataset_type = 'ValidatedCrowdPoseDataset'  # validated on load
 data_root = 'data/crowdpose/'
 
 train_dataloader = dict(
