@@ -46,8 +46,8 @@ class FlipBatchBottomupPoseEstimator(BottomupPoseEstimator):
     Measured on CPU (PyTorch 2.14, oneDNN): bit-identical to two forwards
     of N images for N >= 2; for N = 1 oneDNN picks other convolution
     kernels for a batch of one, so two batch-1 forwards differ from one
-    batch-2 forward by float rounding (about 1e-7), and every batch size
-    then gives bit-identical outputs (docs/batched_testing.md).
+    batch-2 forward in the last bits, and with this class every batch size
+    gives bit-identical outputs (docs/batched_testing.md).
 
     Without ``test_cfg.flip_test`` (or with ``multiscale_test``) it is
     ``BottomupPoseEstimator`` unchanged.
