@@ -58,7 +58,10 @@ def parse_args():
 
 
 def merge_args(cfg, args):
-    """Merge command-line arguments into the config."""
+    """Merge command-line arguments into the config (``--cfg-options``
+    first, as MMDetection does, so they address the config as written)."""
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     cfg.load_from = args.checkpoint
     resolve_work_dir(cfg, args.work_dir, args.config)
     if args.dump is not None:
@@ -76,8 +79,6 @@ def merge_args(cfg, args):
                                  f'`{key}`')
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         cfg.model = dict(**cfg.tta_model, module=cfg.model)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
     try:
         if args.batch_size is not None:
             set_test_batch_size(cfg, args.batch_size)

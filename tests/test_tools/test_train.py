@@ -87,3 +87,23 @@ def test_bad_input_gives_one_line_error(tmp_path, tool, args, culprit):
     assert run.returncode != 0
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and culprit in lines[0]
+
+
+def test_test_py_cfg_options_address_the_config_as_written(tmp_path):
+    """--cfg-options are merged before --dump turns test_evaluator into a
+    list, so `test_evaluator.ann_file=` still names the config's key."""
+    import argparse
+    import runpy
+
+    from mmengine.config import Config
+    merge_args = runpy.run_path(str(ROOT / 'tools/test.py'))['merge_args']
+    args = argparse.Namespace(
+        checkpoint='ckpt.pth', work_dir=str(tmp_path), config=str(CONFIG),
+        dump=str(tmp_path / 'preds.pkl'), tta=False, batch_size=None,
+        fuse_conv_bn=False, channels_last=False, compile=False,
+        launcher='none',
+        cfg_options={'test_evaluator.ann_file': 'other.json'})
+    cfg = merge_args(Config.fromfile(str(CONFIG)), args)
+    assert cfg.test_evaluator[0].ann_file == 'other.json'
+    assert cfg.test_evaluator[1].type == 'DumpResults'
+    assert cfg.load_from == 'ckpt.pth'
