@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 from odd_images import write_huge_images, write_odd_images
 
