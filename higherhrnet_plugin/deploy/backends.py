@@ -95,11 +95,11 @@ class OpenVINOBackend:
                               f'compile it: {_first_line(e)}')
         self.input_names = [i.get_any_name() for i in self.compiled.inputs]
         self.request = self.compiled.create_infer_request()
-        self.outputs = [self.compiled.output(name) for name in OUTPUT_NAMES]
 
     def __call__(self, feeds: Dict[str, np.ndarray]) -> List[np.ndarray]:
         results = self.request.infer(feeds)
-        return [np.asarray(results[port]) for port in self.outputs]
+        return [np.asarray(results[self.compiled.output(name)])
+                for name in OUTPUT_NAMES]
 
 
 def load_backend(path: str, backend: str = 'onnxruntime',

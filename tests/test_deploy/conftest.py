@@ -1,0 +1,66 @@
+"""Models and exported graphs shared by the deployment tests.
+
+The tiny model is the demo config with random weights, its output layers
+amplified and its heatmap biases raised, so that it finds "people" on any
+image: meaningless poses, but many candidates per joint, which is what the
+decoder's equivalence needs."""
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).parents[2]
+TINY_CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+                      'synthetic-256x256.py')
+W32_CONFIG = ROOT / ('configs/higherhrnet/coco/higherhrnet_hrnet-w32_'
+                     '8xb24-300e_coco-512x512.py')
+SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
+NUM_KEYPOINTS = 17
+WEIGHT_GAIN = 10.0
+
+
+def tiny_model():
+    """The demo config's model, random weights (seed 0), its output
+    layers' weights scaled by ``WEIGHT_GAIN`` and heatmap biases +0.5."""
+    from mmpose.apis import init_model
+    torch.manual_seed(0)
+    model = init_model(str(TINY_CONFIG), None, device='cpu')
+    with torch.no_grad():
+        for layer in model.head.final_layers:
+            # PyTorch's default init gives maps within +-2 whose candidates
+            # tie to float noise; spread 10x, peaks and tags stand apart as a
+            # trained model's do
+            layer.weight *= WEIGHT_GAIN
+            layer.bias[:NUM_KEYPOINTS] += 0.5
+    return model.eval()
+
+
+@pytest.fixture(scope='session')
+def deploy_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp('deploy')
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoint(deploy_dir):
+    model = tiny_model()
+    ckpt = deploy_dir / 'tiny_higherhrnet.pth'
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'dataset_meta': model.dataset_meta}}, str(ckpt))
+    return ckpt
+
+
+@pytest.fixture(scope='session')
+def tiny_predictor(tiny_checkpoint):
+    """The PyTorch path: the config's test pipeline and model."""
+    from higherhrnet_plugin.apis.pytorch_predictor import PyTorchPosePredictor
+    return PyTorchPosePredictor(str(TINY_CONFIG), str(tiny_checkpoint))
+
+
+@pytest.fixture(scope='session')
+def tiny_onnx(deploy_dir, tiny_predictor):
+    """The tiny model exported with the flip test, dynamic batch/H/W."""
+    from higherhrnet_plugin.deploy.export import export_onnx, test_input_size
+    out = deploy_dir / 'tiny.onnx'
+    export_onnx(tiny_predictor.model, str(out), dynamic=True,
+                input_size=test_input_size(tiny_predictor.pipeline))
+    return out

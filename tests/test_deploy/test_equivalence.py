@@ -1,0 +1,150 @@
+"""The exported graph and the runtime against the PyTorch path.
+
+- W32-512 with random weights: ONNX Runtime's aggregated heatmaps and tags
+  equal PyTorch's (BottomupPoseEstimator's flip test + the head's
+  aggregation) within 1e-4, at the sizes the original resize gives.
+- The tiny model: the people ``OnnxPoseEstimator`` finds with ONNX Runtime
+  and OpenVINO are those ``PyTorchPosePredictor`` finds (keypoints 1e-3 px,
+  scores 1e-5) on the shared COCO images, synthetic images and odd sizes.
+"""
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from conftest import NUM_KEYPOINTS, SHARED_COCO, W32_CONFIG
+
+
+def _reference_aggregation(model, image):
+    """PyTorch's aggregated heatmaps/tags of a resized (H, W, 3) uint8 BGR
+    image: the data preprocessor, features of the image and of its flip
+    (as ``BottomupPoseEstimator.predict``), ``HigherHRNetHead.aggregate``."""
+    from mmpose.structures import PoseDataSample
+
+    from higherhrnet_plugin.models.utils.heatmap_aggregation import TestView
+    chw = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
+    inputs = model.data_preprocessor(
+        {'inputs': [chw], 'data_samples': [PoseDataSample()]})['inputs']
+    head = model.head
+    with torch.no_grad():
+        view = TestView(1.0, head.forward(model.extract_feat(inputs)),
+                        head.forward(model.extract_feat(inputs.flip(-1))))
+        heatmaps, tags = head.aggregate(
+            [view], (image.shape[1], image.shape[0]),
+            model.dataset_meta['flip_indices'])
+    return heatmaps.numpy(), tags.numpy()
+
+
+@pytest.fixture(scope='module')
+def w32(deploy_dir):
+    """W32-512 with PyTorch's default random init (no pretrained weights),
+    exported with the flip test and dynamic H/W."""
+    from mmengine.config import Config
+    from mmpose.apis import init_model
+
+    from higherhrnet_plugin.deploy.export import export_onnx
+    cfg = Config.fromfile(str(W32_CONFIG))
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    model = init_model(cfg, None, device='cpu').eval()
+    out = deploy_dir / 'w32.onnx'
+    export_onnx(model, str(out), dynamic=True, shape_hw=(512, 512))
+    return model, out
+
+
+@pytest.mark.parametrize('hw', [(512, 512), (768, 512)])
+def test_w32_onnxruntime_equals_pytorch(w32, hw):
+    """512x512 (the trace size) and 768x512 (a portrait image's resize)."""
+    from higherhrnet_plugin.deploy.backends import load_backend
+    model, onnx_file = w32
+    rng = np.random.default_rng(hw[0])
+    image = rng.integers(0, 256, (*hw, 3), dtype=np.uint8)
+    ref_heatmaps, ref_tags = _reference_aggregation(model, image)
+    engine = load_backend(str(onnx_file), 'onnxruntime', threads=2)
+    heatmaps, tags = engine({'image': image[None]})
+    assert heatmaps.shape == ref_heatmaps.shape == (1, NUM_KEYPOINTS, *hw)
+    assert tags.shape == ref_tags.shape == (1, NUM_KEYPOINTS, *hw, 2)
+    # random weights give heatmaps of order one, not near-zero
+    assert np.abs(ref_heatmaps).max() > 0.1
+    assert np.abs(heatmaps - ref_heatmaps).max() < 1e-4
+    assert np.abs(tags - ref_tags).max() < 1e-4
+
+
+def _images(tmp_path):
+    """The shared COCO images, two synthetic val images and odd sizes
+    (portrait, landscape, sides not multiples of 64, tiny)."""
+    from higherhrnet_plugin.datasets.synthetic_coco import \
+        make_synthetic_coco
+    images = sorted(SHARED_COCO.glob('*.jpg'))
+    assert len(images) == 4, f'the shared COCO images are missing: ' \
+        f'{SHARED_COCO}'
+    make_synthetic_coco(str(tmp_path / 'syn'), num_train=1, num_val=2)
+    images += sorted((tmp_path / 'syn' / 'images' / 'val').glob('*.jpg'))
+    coco = cv2.imread(str(images[0]))
+    for h, w in ((457, 301), (301, 457), (333, 333), (97, 61)):
+        path = tmp_path / f'odd_{h}x{w}.png'
+        cv2.imwrite(str(path), cv2.resize(coco, (w, h)))
+        images.append(path)
+    return images
+
+
+def _assert_same_people(expected, got, where):
+    assert got.keypoints.shape == expected.keypoints.shape, where
+    assert np.abs(got.keypoints - expected.keypoints).max(initial=0) < 1e-3, \
+        where
+    assert np.abs(got.keypoint_scores - expected.keypoint_scores).max(
+        initial=0) < 1e-5, where
+    assert np.abs(got.instance_scores - expected.instance_scores).max(
+        initial=0) < 1e-5, where
+
+
+def _top_k_swaps(heatmaps_a, tags_a, heatmaps_b, tags_b, options):
+    """(joint, rank, |value difference|) where the decoder's top-k
+    candidates of two maps of one image differ."""
+    from higherhrnet_plugin.codecs.dense_maps import NumpyMaps
+    from higherhrnet_plugin.codecs.grouping import select_top_k
+    out = []
+    for hm, tg in ((heatmaps_a, tags_a), (heatmaps_b, tags_b)):
+        maps = NumpyMaps(hm, tg, options.nms_kernel)
+        out.append(select_top_k(maps, maps.peaks(options.detection_threshold),
+                                options.topk, options.detection_threshold))
+    (_, loc_a, val_a), (_, loc_b, val_b) = out
+    return [(int(j), int(r), float(abs(val_a[j, r] - val_b[j, r])))
+            for j, r in np.argwhere((loc_a != loc_b).any(-1))]
+
+
+@pytest.mark.parametrize('backend', ['onnxruntime', 'openvino'])
+def test_runtime_finds_the_pytorch_people(tmp_path, tiny_predictor,
+                                          tiny_onnx, backend):
+    """Same people, or a top-k order swap of two peaks of one joint whose
+    values differ by float noise (<= 1e-6; then the whole grouping may
+    differ, as in the original run twice on two machines): each such image
+    is named with its margin, and they must stay rare."""
+    from higherhrnet_plugin.apis.image_files import read_image
+    from higherhrnet_plugin.datasets.transforms.resize_geometry import \
+        resize_align_multi_scale
+    from higherhrnet_plugin.deploy import OnnxPoseEstimator
+    estimator = OnnxPoseEstimator(str(tiny_onnx), backend, threads=2)
+    meta = estimator.metadata
+    total, ties = 0, {}
+    for path in _images(tmp_path):
+        img, _ = read_image(str(path))
+        expected = tiny_predictor.predict(img, str(path))
+        got = estimator(str(path))
+        total += len(got.keypoints)
+        try:
+            _assert_same_people(expected, got, path.name)
+        except AssertionError:
+            resized = resize_align_multi_scale(img, meta.input_size, 1.0,
+                                               1.0)[0]
+            ref = _reference_aggregation(tiny_predictor.model, resized)
+            feeds, _, _ = estimator.prepare(img)
+            ours = estimator.engine(feeds)
+            swaps = _top_k_swaps(ref[0][0], ref[1][0], ours[0][0],
+                                 ours[1][0], estimator.decode_options)
+            assert swaps and max(d for _, _, d in swaps) <= 1e-6, \
+                (path.name, swaps)
+            ties[path.name] = swaps
+    print(f'{backend}: near-tie top-k swaps (joint, rank, |dvalue|): {ties}')
+    assert len(ties) <= 2, ties
+    assert total > 20, 'too few people to compare'
