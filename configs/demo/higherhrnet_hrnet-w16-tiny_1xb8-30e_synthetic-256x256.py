@@ -48,7 +48,7 @@ model = dict(
 
 data_root = 'data/synthetic_coco/'
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadImage', color_type='color_ignore_orientation'),
     dict(type='BottomupRandomAffine', input_size=codec['input_size'],
          shift_factor=40 / 512, scale_factor=(0.75, 1.25), scale_type='short',
          # the generator already randomises poses and leans
@@ -59,7 +59,7 @@ train_pipeline = [
     dict(type='PackPoseInputs'),
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadImage', color_type='color_ignore_orientation'),
     dict(type='BottomupOriginalResize', input_size=256),
     dict(type='PackPoseInputs',
          meta_keys=('id', 'img_id', 'img_path', 'crowd_index', 'ori_shape',
@@ -88,7 +88,7 @@ val_evaluator = dict(
 test_evaluator = val_evaluator
 
 tta_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadImage', color_type='color_ignore_orientation'),
     dict(
         type='TestTimeAug',
         transforms=[

@@ -18,6 +18,14 @@ from mmpose.registry import DATASETS
 from .coco_validation import raise_on_problems, validate_coco_keypoints
 
 
+def applies_exif_orientation(pipeline) -> bool:
+    """Whether a pipeline's ``LoadImage`` rotates images by their EXIF
+    orientation (``color_type`` without ``ignore_orientation``)."""
+    return any(isinstance(t, LoadImageFromFile)
+               and 'ignore_orientation' not in t.color_type
+               for t in getattr(pipeline, 'transforms', []))
+
+
 class _ValidatedOnLoad:
     """Runs the dataset check in ``_load_annotations`` (MMPose's loader of
     the annotation file, called on full init)."""
@@ -26,18 +34,12 @@ class _ValidatedOnLoad:
         self.check_images = check_images
         super().__init__(*args, **kwargs)
 
-    def _orientation_applied(self) -> bool:
-        """Whether the pipeline's ``LoadImage`` rotates by EXIF."""
-        return any(isinstance(t, LoadImageFromFile)
-                   and 'ignore_orientation' not in t.color_type
-                   for t in getattr(self.pipeline, 'transforms', []))
-
     def _load_annotations(self):
         problems = validate_coco_keypoints(
             self.ann_file, self.data_prefix.get('img'),
             self.metainfo['num_keypoints'], images=self.check_images,
             progress=is_main_process(),
-            orientation_applied=self._orientation_applied())
+            orientation_applied=applies_exif_orientation(self.pipeline))
         raise_on_problems(
             problems, hint='; tools/analysis/check_dataset.py lists them')
         return super()._load_annotations()

@@ -111,6 +111,14 @@ def test_exif_rotation_is_applied_as_opencv_does(tmp_path):
     decoded = cv2.imread(path, cv2.IMREAD_COLOR)
     assert decoded_image_size(path) == (decoded.shape[1], decoded.shape[0])
     assert decoded_image_size(path) == (30, 50)
+    # LoadImage(color_type='color_ignore_orientation'), as our configs load
+    plain = cv2.imread(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    assert decoded_image_size(path, False) == (plain.shape[1],
+                                               plain.shape[0]) == (50, 30)
+    ignoring = _sampler(
+        [path], [dict(type='LoadImage', color_type='color_ignore_orientation')],
+        1)
+    assert ignoring.input_shape_key(0) == (50, 30)
 
 
 def test_built_from_the_registry(tmp_path):

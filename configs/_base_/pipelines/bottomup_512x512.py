@@ -12,8 +12,10 @@ codec = dict(
 
 # the paper's augmentation: rotation +-30 deg, scale 0.75-1.5, shift 40 px at
 # 512, horizontal flip 0.5; uniform sampling as the original
+# LoadImage ignores EXIF orientation, as the original reads with OpenCV and
+# the annotations are on the stored pixels
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadImage', color_type='color_ignore_orientation'),
     dict(
         type='BottomupRandomAffine',
         input_size=codec['input_size'],
@@ -31,7 +33,7 @@ train_pipeline = [
 # the original's test resize: short side 512 (rounded up to 64), the long
 # side keeping the aspect ratio, centred as the original
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadImage', color_type='color_ignore_orientation'),
     dict(type='BottomupOriginalResize', input_size=512),
     dict(
         type='PackPoseInputs',
@@ -42,7 +44,7 @@ val_pipeline = [
 ]
 # scales 2, 1, 0.5 of the test resize, for tta_model (tools/test.py --tta)
 tta_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadImage', color_type='color_ignore_orientation'),
     dict(
         type='TestTimeAug',
         transforms=[

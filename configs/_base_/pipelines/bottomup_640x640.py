@@ -7,8 +7,10 @@ codec = dict(
     sigma=2,
     max_num_people=30)
 
+# LoadImage ignores EXIF orientation, as the original reads with OpenCV and
+# the annotations are on the stored pixels
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadImage', color_type='color_ignore_orientation'),
     dict(
         type='BottomupRandomAffine',
         input_size=codec['input_size'],
@@ -24,7 +26,7 @@ train_pipeline = [
     dict(type='PackPoseInputs'),
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadImage', color_type='color_ignore_orientation'),
     dict(type='BottomupOriginalResize', input_size=640),
     dict(
         type='PackPoseInputs',
@@ -34,7 +36,7 @@ val_pipeline = [
                    'skeleton_links'))
 ]
 tta_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='LoadImage', color_type='color_ignore_orientation'),
     dict(
         type='TestTimeAug',
         transforms=[

@@ -9,19 +9,24 @@ from mmpose.registry import DATA_SAMPLERS
 
 from ..transforms.original_resize import BottomupOriginalResize
 from ..transforms.resize_geometry import get_multi_scale_size
+from ..validated_datasets import applies_exif_orientation
 
 # EXIF orientations that rotate by 90 degrees: OpenCV's IMREAD_COLOR (how
-# ``LoadImage`` decodes) applies them, so the decoded image is h x w
+# ``LoadImage(color_type='color')`` decodes) applies them, so the decoded
+# image is h x w
 _TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)
 _EXIF_ORIENTATION = 0x0112
 
 
-def decoded_image_size(path: str) -> Tuple[int, int]:
+def decoded_image_size(path: str,
+                       exif_orientation: bool = True) -> Tuple[int, int]:
     """(w, h) of the image ``LoadImage`` decodes from ``path``, read from the
-    file header (EXIF rotation applied, as OpenCV does)."""
+    file header (EXIF rotation applied, as OpenCV does, when
+    ``exif_orientation``)."""
     with Image.open(path) as img:
         w, h = img.size
-        if img.getexif().get(_EXIF_ORIENTATION) in _TRANSPOSING_ORIENTATIONS:
+        if exif_orientation and img.getexif().get(
+                _EXIF_ORIENTATION) in _TRANSPOSING_ORIENTATIONS:
             w, h = h, w
     return w, h
 
@@ -85,13 +90,14 @@ class InputShapeBatchSampler(BatchSampler):
         self.dataset = sampler.dataset
         pipeline = getattr(self.dataset, 'pipeline', None)
         self._resize_steps = _resizes(getattr(pipeline, 'transforms', []))
+        self._exif_orientation = applies_exif_orientation(pipeline)
         self._keys: Dict[int, Hashable] = {}
 
     def input_shape_key(self, idx: int) -> Hashable:
         """The grouping key of dataset index ``idx`` (cached)."""
         if idx not in self._keys:
             path = self.dataset.get_data_info(idx)['img_path']
-            size = decoded_image_size(path)
+            size = decoded_image_size(path, self._exif_orientation)
             if self._resize_steps:
                 self._keys[idx] = tuple(
                     get_multi_scale_size(size, t.input_size, t.scale,
