@@ -21,6 +21,7 @@ from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from higherhrnet_plugin.datasets.coco_validation import DatasetError
 from higherhrnet_plugin.engine import (CheckpointLoadError, add_trust_argument,
                                        prepare_distributed, resolve_work_dir,
                                        trusted_checkpoints)
@@ -115,7 +116,7 @@ def main():
     try:
         with trusted_checkpoints(args.trust_checkpoint):
             runner.test()
-    except CheckpointLoadError as e:
+    except (CheckpointLoadError, DatasetError) as e:
         raise SystemExit(str(e))
 
 

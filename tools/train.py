@@ -13,6 +13,7 @@ import os
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from higherhrnet_plugin.datasets.coco_validation import DatasetError
 from higherhrnet_plugin.engine import (
     CheckpointLoadError, CheckpointSaveError, NonFiniteLossError,
     add_trust_argument, prepare_distributed, resolve_work_dir,
@@ -75,7 +76,7 @@ def main():
     try:
         with trusted_checkpoints(args.trust_checkpoint):
             Runner.from_cfg(cfg).train()
-    except (CheckpointLoadError, CheckpointSaveError,
+    except (CheckpointLoadError, CheckpointSaveError, DatasetError,
             NonFiniteLossError) as e:
         raise SystemExit(str(e))
 

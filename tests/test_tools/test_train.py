@@ -107,3 +107,26 @@ def test_test_py_cfg_options_address_the_config_as_written(tmp_path):
     assert cfg.test_evaluator[0].ann_file == 'other.json'
     assert cfg.test_evaluator[1].type == 'DumpResults'
     assert cfg.load_from == 'ckpt.pth'
+
+
+@pytest.mark.parametrize('tool', ['train.py', 'test.py'])
+def test_bad_dataset_gives_one_line_error(tmp_path, tool):
+    ann = tmp_path / 'truncated.json'
+    ann.write_text('{"images": [{"id": 1, "file_name": "a.jpg"')
+    ckpt = tmp_path / 'unused.pth'
+    ckpt.write_bytes(b'')
+    args = [str(ckpt)] if tool == 'test.py' else ['--no-validate']
+    split = 'test' if tool == 'test.py' else 'train'
+    run = subprocess.run(
+        [sys.executable, str(ROOT / 'tools' / tool), str(CONFIG), *args,
+         '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
+         f'{split}_dataloader.dataset.data_root={tmp_path}/',
+         f'{split}_dataloader.dataset.ann_file=truncated.json',
+         f'{split}_dataloader.num_workers=0',
+         f'{split}_dataloader.persistent_workers=False'],
+        capture_output=True, text=True, cwd=tmp_path,
+        env=dict(os.environ, CUDA_VISIBLE_DEVICES=''))
+    assert run.returncode != 0
+    lines = run.stderr.strip().splitlines()
+    assert 'Traceback' not in run.stderr
+    assert 'truncated.json' in lines[-1]
