@@ -3,6 +3,8 @@
     python tools/infer.py IMAGE_OR_DIR --config CONFIG --checkpoint CKPT
         [--out-dir work_dirs/infer] [--tta] [--device cpu] [--kpt-thr 0.1]
         [--max-pixels 25000000] [--trust-checkpoint]
+        [--backend pytorch|onnxruntime|openvino] [--onnx MODEL.onnx]
+        [--threads N]
 
 IMAGE_OR_DIR is one image or a folder (every image file in it, sorted by
 name; not recursive). Writes, without deleting anything already in OUT_DIR:
@@ -22,6 +24,11 @@ as ``tools/test.py --tta`` does. The checkpoint is loaded weights-only;
 ``--trust-checkpoint`` unpickles it fully (code in it runs). An image over ``--max-pixels`` is decoded
 reduced (a JPEG, by 2, 4 or 8) or skipped; its overlay is drawn reduced.
 
+``--backend onnxruntime|openvino`` runs an exported graph (flip test inside;
+``higherhrnet_plugin.deploy.OnnxPoseEstimator``): ``--onnx MODEL.onnx``, or
+without it CONFIG + CKPT exported first to ``OUT_DIR/model.onnx``. The same
+files are written; the overlays use the config's visualizer.
+
 Bad input stops with one line on stderr and a nonzero exit code; an image in
 a folder that cannot be read is reported (one line) and skipped, the others
 are processed and written, and the exit code is 1.
@@ -33,6 +40,8 @@ from higherhrnet_plugin.apis.errors import InferenceError
 from higherhrnet_plugin.apis.folder_inference import infer_images
 from higherhrnet_plugin.apis.image_files import (MAX_PIXELS, list_images,
                                                  read_image)
+from higherhrnet_plugin.apis.onnx_predictor import (OnnxPosePredictor,
+                                                    export_for_inference)
 from higherhrnet_plugin.apis.pytorch_predictor import PyTorchPosePredictor
 from higherhrnet_plugin.engine import add_trust_argument, trusted_checkpoints
 
@@ -42,8 +51,9 @@ def parse_args(argv=None):
         description='Bottom-up pose estimation on an image or a folder')
     parser.add_argument('input', help='an image file or a folder of images')
     parser.add_argument('--config', required=True, help='model config file')
-    parser.add_argument('--checkpoint', required=True,
-                        help='checkpoint file (trained with --config)')
+    parser.add_argument('--checkpoint',
+                        help='checkpoint file (trained with --config); '
+                        'not needed with --onnx')
     parser.add_argument('--out-dir', default='work_dirs/infer',
                         help='where results.json and vis/ go '
                         '(default: work_dirs/infer)')
@@ -59,8 +69,27 @@ def parse_args(argv=None):
     parser.add_argument('--max-pixels', type=int, default=MAX_PIXELS,
                         help='larger images are decoded reduced (JPEG) or '
                         f'skipped (default: {MAX_PIXELS})')
+    parser.add_argument('--backend', default='pytorch',
+                        choices=('pytorch', 'onnxruntime', 'openvino'),
+                        help='inference engine (default: pytorch)')
+    parser.add_argument('--onnx',
+                        help='an ONNX file of tools/deployment/export_onnx.py '
+                        '(onnxruntime/openvino; default: export CONFIG + '
+                        'CKPT to OUT_DIR/model.onnx)')
+    parser.add_argument('--threads', type=int,
+                        help='onnxruntime/openvino threads (default: the '
+                        "engine's)")
     add_trust_argument(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.backend == 'pytorch' and args.onnx:
+        parser.error('--onnx: needs --backend onnxruntime or openvino')
+    if args.backend != 'pytorch' and args.tta:
+        parser.error('--tta: the pytorch backend only (export with '
+                     'tools/deployment/export_onnx.py --scales 2 1 0.5)')
+    if args.checkpoint is None and args.onnx is None:
+        parser.error('--checkpoint is required (or --onnx with '
+                     '--backend onnxruntime/openvino)')
+    return args
 
 
 def main(argv=None):
@@ -73,9 +102,16 @@ def main(argv=None):
             except InferenceError as e:
                 raise InferenceError(f'input: {files[0]!r}: {e}')
         with trusted_checkpoints(args.trust_checkpoint):
-            predictor = PyTorchPosePredictor(
-                args.config, args.checkpoint, device=args.device,
-                tta=args.tta, kpt_thr=args.kpt_thr)
+            if args.backend == 'pytorch':
+                predictor = PyTorchPosePredictor(
+                    args.config, args.checkpoint, device=args.device,
+                    tta=args.tta, kpt_thr=args.kpt_thr)
+            else:
+                onnx = args.onnx or export_for_inference(
+                    args.config, args.checkpoint, args.out_dir)
+                predictor = OnnxPosePredictor(
+                    onnx, args.config, args.backend, args.threads,
+                    kpt_thr=args.kpt_thr)
         summary = infer_images(files, predictor.predict, args.out_dir,
                                draw=predictor.draw,
                                max_pixels=args.max_pixels)

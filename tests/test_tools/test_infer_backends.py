@@ -1,0 +1,100 @@
+"""tools/infer.py --backend onnxruntime|openvino: the same people in
+results.json as --backend pytorch, and one-line errors for bad input.
+
+The model is the demo config with random weights, its output layers
+amplified as in tests/test_deploy (peaks stand apart, so the decoder's
+top-k is not decided by float noise)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).parents[2]
+INFER = ROOT / 'tools' / 'infer.py'
+CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+                 'synthetic-256x256.py')
+SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
+IMAGES = ('000000000785.jpg', '000000040083.jpg')
+NUM_KEYPOINTS = 17
+
+
+def _run(*args, cwd):
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
+    return subprocess.run([sys.executable, str(INFER), *map(str, args)],
+                          cwd=str(cwd), env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope='module')
+def work(tmp_path_factory):
+    """An amplified random-weight checkpoint and a folder of two shared
+    COCO images."""
+    from mmpose.apis import init_model
+    work = tmp_path_factory.mktemp('infer_backends')
+    torch.manual_seed(0)
+    model = init_model(str(CONFIG), None, device='cpu')
+    with torch.no_grad():
+        for layer in model.head.final_layers:
+            layer.weight *= 10.0
+            layer.bias[:NUM_KEYPOINTS] += 0.5
+    ckpt = work / 'amplified.pth'
+    torch.save({'state_dict': model.state_dict()}, str(ckpt))
+    images = work / 'images'
+    images.mkdir()
+    for name in IMAGES:
+        (images / name).symlink_to(SHARED_COCO / name)
+    return work, ckpt, images
+
+
+def _people(out_dir):
+    records = json.loads((out_dir / 'results.json').read_text())
+    return sorted(records, key=lambda r: (r['image_id'], -r['score']))
+
+
+def test_onnxruntime_finds_the_people_pytorch_finds(work):
+    work, ckpt, images = work
+    runs = {}
+    for backend in ('pytorch', 'onnxruntime'):
+        out = work / backend
+        # onnxruntime: no --onnx, CONFIG + CKPT exported into OUT_DIR
+        proc = _run(images, '--config', CONFIG, '--checkpoint', ckpt,
+                    '--out-dir', out, '--backend', backend, '--threads', 2,
+                    cwd=work)
+        assert proc.returncode == 0, proc.stderr
+        assert sorted(p.name for p in (out / 'vis').iterdir()) == \
+            sorted(f'{Path(n).stem}.png' for n in IMAGES)
+        runs[backend] = _people(out)
+    assert (work / 'onnxruntime' / 'model.onnx').is_file()
+    ref, got = runs['pytorch'], runs['onnxruntime']
+    assert 0 < len(ref) == len(got) and {r['image_id'] for r in ref} == \
+        {int(Path(n).stem) for n in IMAGES}
+    for r, g in zip(ref, got):
+        assert (r['image_id'], r['file_name']) == \
+            (g['image_id'], g['file_name'])
+        rk = np.array(r['keypoints']).reshape(-1, 3)
+        gk = np.array(g['keypoints']).reshape(-1, 3)
+        assert np.abs(rk[:, :2] - gk[:, :2]).max() < 1e-3
+        assert np.abs(rk[:, 2] - gk[:, 2]).max() < 1e-5
+        assert abs(r['score'] - g['score']) < 1e-5
+
+
+def test_onnx_without_our_metadata_is_one_line(work):
+    work, _, images = work
+    onnx_file = work / 'foreign.onnx'
+    # a valid graph without our metadata_props entry
+    torch.onnx.export(torch.nn.Identity(), torch.zeros(1, 3),
+                      str(onnx_file), dynamo=False)
+    out = work / 'foreign'
+    proc = _run(images, '--config', CONFIG, '--onnx', onnx_file,
+                '--out-dir', out, '--backend', 'onnxruntime', cwd=work)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines()
+             if ln.strip() and 'Warning' not in ln]
+    assert len(lines) == 1 and str(onnx_file) in lines[0], proc.stderr
+    assert 'metadata_props' in lines[0]
+    assert not (out / 'results.json').exists()
