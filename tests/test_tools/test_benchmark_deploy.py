@@ -1,0 +1,31 @@
+"""tools/analysis/benchmark_deploy.py: one-line errors for bad options
+(the timing itself is not tested: it is a measurement)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL = REPO / 'tools' / 'analysis' / 'benchmark_deploy.py'
+
+
+@pytest.mark.parametrize('args, culprit', [
+    (['--repeats', '0'], '--repeats'),
+    (['--threads', '-1'], '--threads'),
+    (['--image', 'no_such.jpg'], "--image: cannot read 'no_such.jpg'"),
+    (['--methods', 'pytorch', 'tensorrt'], "--methods: 'tensorrt'"),
+    (['--config', 'no_such.py'], "config: no such file 'no_such.py'"),
+])
+def test_bad_option_is_one_line(args, culprit):
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
+    proc = subprocess.run([sys.executable, str(TOOL), *args], cwd=str(REPO),
+                          env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines()
+             if ln.strip() and not ln.startswith('usage')
+             and not ln.startswith(' ')]
+    assert len(lines) == 1 and culprit in lines[0], proc.stderr
+    assert 'Traceback' not in proc.stderr and not proc.stdout
