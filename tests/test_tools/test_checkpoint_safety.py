@@ -148,3 +148,17 @@ def test_export_onnx_refuses_code_and_trusts_on_request(trained, tmp_path):
                    '--trust-checkpoint', cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     assert marker.exists() and (tmp_path / 'b.onnx').is_file()
+
+
+def test_error_breakdown_refuses_code_and_trusts_on_request(trained,
+                                                            tmp_path):
+    work_dir, cfg = trained
+    evil, marker = _evil_copy(work_dir, tmp_path)
+    tool = 'analysis/error_breakdown.py'
+    _assert_refused(run_tool(tool, cfg, evil, '--work-dir', tmp_path / 'a',
+                             cwd=tmp_path), marker)
+    out = tmp_path / 'breakdown.json'
+    run = run_tool(tool, cfg, evil, '--work-dir', tmp_path / 'b', '--out',
+                   out, '--trust-checkpoint', cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert marker.exists() and out.is_file()

@@ -2,7 +2,7 @@
 
     python tools/analysis/error_breakdown.py CONFIG CHECKPOINT
         [--out FILE.json] [--radius 0.15] [--work-dir DIR]
-        [--cfg-options KEY=VAL ...]
+        [--trust-checkpoint] [--cfg-options KEY=VAL ...]
 
 Runs the model on the config's test set once and scores three decodings
 with the config's test evaluator: the model's own (``model``), ground-truth
@@ -12,7 +12,8 @@ with ground-truth tags (``gt_tags``); plus joint recall and tag separation
 object and writes it to ``--out`` if given. The runner's logs go to
 ``--work-dir`` (default ``work_dirs/error_breakdown/<config name>``), never
 into the config's own ``work_dir``, so a training run's folder is left as it
-was.
+was. CHECKPOINT loads weights-only; ``--trust-checkpoint`` unpickles it fully
+(code in it runs: only for files you trust).
 """
 import argparse
 import json
@@ -20,6 +21,9 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
+
+from higherhrnet_plugin.engine import (CheckpointLoadError, add_trust_argument,
+                                       trusted_checkpoints)
 
 
 def parse_args(argv=None):
@@ -35,6 +39,7 @@ def parse_args(argv=None):
                         '<config name>)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={})
+    add_trust_argument(parser)
     args = parser.parse_args(argv)
     for name in ('config', 'checkpoint'):
         path = getattr(args, name)
@@ -59,7 +64,11 @@ def main(argv=None):
         osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     runner = Runner.from_cfg(cfg)
-    runner.load_or_resume()
+    try:
+        with trusted_checkpoints(args.trust_checkpoint):
+            runner.load_or_resume()
+    except CheckpointLoadError as exc:
+        sys.exit(f'error_breakdown: {exc}')
     try:
         ae_codec(runner.model)
     except ValueError as exc:
