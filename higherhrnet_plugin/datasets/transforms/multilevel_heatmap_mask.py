@@ -32,9 +32,9 @@ def rle_string_to_counts(s: bytes) -> List[int]:
 
 
 def decode_rle(rle: dict) -> np.ndarray:
-    """Decode a COCO RLE (compressed or not) into a (h, w) uint8 mask
-    without ``pycocotools``' ``decode`` (broken with NumPy 2 in
-    ``xtcocotools``)."""
+    """Decode a COCO RLE (compressed or not) into a (h, w) uint8 mask with
+    numpy alone (the same mask as ``xtcocotools.mask.decode``, without the
+    compiled extension's build against the installed numpy)."""
     h, w = rle['size']
     counts = rle['counts']
     if not isinstance(counts, list):
@@ -75,11 +75,15 @@ class BottomupGetMultiLevelHeatmapMask(BaseTransform):
     """Valid-region mask at every heatmap level (crowd / unlabelled people
     masked out), as the original HigherHRNet does.
 
-    Unlike MMPose's ``BottomupGetHeatmapMask`` (which warps one mask to the
-    input size and resizes it, and in this environment fails both on bool
-    masks and on ``xtcocotools`` RLE decoding with NumPy 2), the mask of the
-    invalid segmentations is warped directly to each level's size with the
-    level-scaled ``warp_mat`` and binarised at 0.5.
+    The mask of the invalid segmentations, polygons and RLE alike, is warped
+    directly to each level's size with the level-scaled ``warp_mat`` and
+    binarised at 0.5. MMPose's ``BottomupGetHeatmapMask`` (1.3.2, NumPy 2)
+    gives wrong masks without an error: its ``_segs_to_mask`` keeps only
+    polygon segmentations, so a crowd annotation's RLE segmentation is
+    skipped and its region stays valid (a 100x100 crowd RLE in a 480x640
+    image: 0 of its 10000 pixels masked out). It also warps one mask to the
+    input size and resizes that to each level; given heatmaps but no
+    ``warp_mat``, it passes a bool mask to ``cv2.resize``, which raises.
 
     Required keys: ``heatmaps`` (list of (K, H_l, W_l) or one array),
     ``input_size``, ``ori_shape`` or ``img_shape``; optional
