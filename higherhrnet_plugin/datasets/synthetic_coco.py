@@ -3,11 +3,15 @@
 People are articulated 17-joint figures on the COCO skeleton, drawn like
 jointed mannequins (filled limbs with round elbows and knees, hands and
 shoes, a torso polygon, a head with ears, eyes and nose; each part in its own
-colour) over textured, cluttered backgrounds.  Every image holds 1-6
-people of heights drawn uniformly from 24 px to 300 px; people may overlap
-or be cut by the image border, and some images hold a *crowd* region (a
-cluster of tiny figures) annotated with ``iscrowd=1`` and an uncompressed RLE
-mask.  As in
+colour) over textured backgrounds.  A :class:`Scene` says what an image
+holds: its size, how many people and how tall (drawn uniformly), how much
+they may overlap, how much clutter and how many occluding objects, and how
+often a *crowd* region (a cluster of tiny figures, annotated with
+``iscrowd=1`` and an uncompressed RLE mask) appears.  :data:`SCENES` names
+two: ``'hard'`` (1-6 people 24-300 px tall in 320x320, free overlap, heavy
+clutter, crowds) and ``'easy'``, the default (fewer, better separated
+people on a plainer background; see :data:`SCENES`).  People may be cut by
+the image border.  As in
 COCO, people smaller than 32x32 px of visible area keep their box and mask
 but get no keypoint labels (``num_keypoints=0``), so training masks them out
 and ``COCOeval`` ignores them.
@@ -25,6 +29,7 @@ Output layout (loadable by MMPose's ``CocoDataset`` with
     out_dir/images/val/000401.jpg ...
     out_dir/annotations/person_keypoints_train.json
     out_dir/annotations/person_keypoints_val.json
+    out_dir/annotations/synthetic_coco.json   (the generation arguments)
 
 The same arguments always give byte-identical files.
 """
@@ -32,7 +37,8 @@ import json
 import math
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from dataclasses import asdict, dataclass, replace
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -75,6 +81,78 @@ DEFAULT_NUM_VAL = 50
 MIN_IMAGE_SIZE = 96
 _SHIFT = 4  # sub-pixel bits for cv2 drawing
 _SCALE = 1 << _SHIFT
+# the generation record next to the annotations (see ensure_synthetic_coco)
+RECORD_FILE = 'synthetic_coco.json'
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What a synthetic image holds (ranges are inclusive).
+
+    Args:
+        image_size: (width, height) in px.
+        people: (min, max) people per image.
+        heights: (min, max) person height in px, drawn uniformly.
+        max_overlap: the largest share of a person's keypoint box that
+            another person's box may cover; a person that cannot be placed
+            within it in ``PLACEMENT_TRIES`` draws is left out. 1: people
+            overlap freely.
+        clutter: (min, max) shapes drawn on the background.
+        occluders: (min, max) objects drawn in front of the people.
+        crowd_prob: probability that an image holds a crowd region.
+        crowd_every: every ``crowd_every``-th image (the 2nd, then every
+            ``crowd_every``-th after it) holds one regardless, so small sets
+            have some; 0: only ``crowd_prob`` decides.
+        min_keypoint_area: people whose visible area (px) is below this get
+            no keypoint labels, as COCO's small people (COCO's small/medium
+            boundary, 32**2).
+    """
+    image_size: Tuple[int, int] = (320, 320)
+    people: Tuple[int, int] = (1, 6)
+    heights: Tuple[float, float] = (24., 300.)
+    max_overlap: float = 1.
+    clutter: Tuple[int, int] = (6, 19)
+    occluders: Tuple[int, int] = (0, 2)
+    crowd_prob: float = 0.3
+    crowd_every: int = 4
+    min_keypoint_area: float = 32.**2
+
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the first field out of range."""
+        w, h = self.image_size
+        if min(w, h) < MIN_IMAGE_SIZE:
+            raise ValueError(f'image_size must be at least {MIN_IMAGE_SIZE} '
+                             f'px on each side, got {w}x{h}')
+        for name in ('people', 'heights', 'clutter', 'occluders'):
+            lo, hi = getattr(self, name)
+            if not 0 <= lo <= hi:
+                raise ValueError(f'{name} must be a range 0 <= min <= max, '
+                                 f'got ({lo}, {hi})')
+        if self.people[1] < 1 or self.heights[0] <= 0:
+            raise ValueError(f'a scene needs people of positive height, got '
+                             f'people={self.people} heights={self.heights}')
+        if self.crowd_every == 1 or self.crowd_every < 0:
+            raise ValueError(f'crowd_every must be 0 or at least 2, got '
+                             f'{self.crowd_every}')
+        if not 0 < self.max_overlap <= 1:
+            raise ValueError(f'max_overlap must be in (0, 1], got '
+                             f'{self.max_overlap}')
+
+
+PLACEMENT_TRIES = 20
+SCENES: Dict[str, Scene] = {
+    # the set of the first demo runs and of their published figures
+    'hard': Scene(),
+    # what a 1.2 M-parameter model learns in minutes on CPU: at most three
+    # people who barely overlap (so their tags can separate), on a plainer
+    # background, no crowds; heights from 60 px (about 50 px at the demo's
+    # 256 input, 12 px at 1/4 resolution, where the 1/2 level matters) to
+    # 280 px (COCO 'large' from about 206 px)
+    'easy': Scene(people=(1, 3), heights=(60., 280.), max_overlap=0.1,
+                  clutter=(0, 5), occluders=(0, 1), crowd_prob=0.,
+                  crowd_every=0),
+}
+DEFAULT_SCENE = 'easy'
 
 
 def _rand_color(rng: np.random.Generator, lo: int = 0,
@@ -86,7 +164,8 @@ def _rand_color(rng: np.random.Generator, lo: int = 0,
 # --------------------------------------------------------------------------
 # background
 # --------------------------------------------------------------------------
-def _make_background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+def _make_background(rng: np.random.Generator, w: int, h: int,
+                     clutter: Tuple[int, int]) -> np.ndarray:
     # linear gradient between two colours in a random direction
     c0 = rng.uniform(0, 255, size=3)
     c1 = rng.uniform(0, 255, size=3)
@@ -103,7 +182,7 @@ def _make_background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     img = np.clip(img, 0, 255).astype(np.uint8)
 
     # clutter: rectangles, circles, ellipses, lines, polygons
-    n_shapes = int(rng.integers(6, 20))
+    n_shapes = int(rng.integers(clutter[0], clutter[1] + 1))
     for _ in range(n_shapes):
         kind = int(rng.integers(0, 5))
         color = _rand_color(rng)
@@ -415,10 +494,48 @@ def _round(v: float) -> float:
 # --------------------------------------------------------------------------
 # image
 # --------------------------------------------------------------------------
-def _make_image(rng: np.random.Generator, w: int, h: int, with_crowd: bool,
-                min_height: float, max_height: float,
-                min_keypoint_area: float):
-    img = _make_background(rng, w, h)
+def _box_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of the smaller of two (x0, y0, x1, y1) boxes that they
+    have in common."""
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.
+    area = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(iw * ih / area)
+
+
+def _place_people(rng: np.random.Generator, w: int, h: int,
+                  scene: Scene) -> List[Dict]:
+    """The poses of one image's people, each within ``scene.max_overlap``
+    of the others (free overlap draws each person once)."""
+    n_people = int(rng.integers(scene.people[0], scene.people[1] + 1))
+    poses, boxes = [], []
+    for _ in range(n_people):
+        for _ in range(PLACEMENT_TRIES if scene.max_overlap < 1 else 1):
+            height = rng.uniform(*scene.heights)
+            # root = hip centre; keep the figure roughly on the image with
+            # occasional truncation by the border
+            root = np.array([
+                rng.uniform(-0.05 * w, 1.05 * w),
+                rng.uniform(0.3 * height - 0.05 * h,
+                            max(0.3 * height, h - 0.3 * height) + 0.05 * h)
+            ])
+            pose = _sample_pose(rng, root, height)
+            # the keypoints' box padded by the limbs' width
+            pad = 0.05 * height
+            box = np.concatenate([pose['kpts'].min(0) - pad,
+                                  pose['kpts'].max(0) + pad])
+            if all(_box_overlap(box, b) <= scene.max_overlap for b in boxes):
+                poses.append(pose)
+                boxes.append(box)
+                break
+    return poses
+
+
+def _make_image(rng: np.random.Generator, scene: Scene, w: int, h: int,
+                with_crowd: bool):
+    img = _make_background(rng, w, h, scene.clutter)
     label = np.zeros((h, w), dtype=np.int32)
 
     # crowd region: cluster of tiny figures drawn behind the people
@@ -437,25 +554,14 @@ def _make_image(rng: np.random.Generator, w: int, h: int, with_crowd: bool,
             pose = _sample_pose(rng, root, hh)
             _draw_figure(img, label, pose, _person_colors(rng), CROWD_LABEL)
 
-    # people
-    n_people = int(rng.integers(1, 7))
-    poses = []
-    for _ in range(n_people):
-        height = rng.uniform(min_height, max_height)
-        # root = hip centre; keep the figure roughly on the image with
-        # occasional truncation by the border
-        root = np.array([
-            rng.uniform(-0.05 * w, 1.05 * w),
-            rng.uniform(0.3 * height - 0.05 * h,
-                        max(0.3 * height, h - 0.3 * height) + 0.05 * h)
-        ])
-        poses.append(_sample_pose(rng, root, height))
-    pids = list(range(2, 2 + n_people))
+    poses = _place_people(rng, w, h, scene)
+    pids = list(range(2, 2 + len(poses)))
     for pid, pose in zip(pids, poses):
         _draw_figure(img, label, pose, _person_colors(rng), pid)
 
     # occluding objects in front of people
-    for _ in range(int(rng.integers(0, 3))):
+    for _ in range(int(rng.integers(scene.occluders[0],
+                                    scene.occluders[1] + 1))):
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
         sw, sh = rng.uniform(8, 0.25 * w), rng.uniform(8, 0.25 * h)
         color = _rand_color(rng)
@@ -507,7 +613,7 @@ def _make_image(rng: np.random.Generator, w: int, h: int, with_crowd: bool,
         # as in COCO, small people keep their box and mask but get no
         # keypoint labels (num_keypoints=0): training masks them out and
         # COCOeval ignores them
-        labelled = pmask.sum() >= min_keypoint_area
+        labelled = pmask.sum() >= scene.min_keypoint_area
         side = abs(pose['yaw']) > math.radians(50)
         for k in range(17):
             x, y = pose['kpts'][k]
@@ -536,15 +642,50 @@ def _make_image(rng: np.random.Generator, w: int, h: int, with_crowd: bool,
     return img, anns
 
 
+def get_scene(scene: Union[str, Scene]) -> Scene:
+    """``scene`` itself, or the :data:`SCENES` entry it names; checked."""
+    if isinstance(scene, str):
+        if scene not in SCENES:
+            raise ValueError(f'scene must be one of {sorted(SCENES)}, got '
+                             f'{scene!r}')
+        scene = SCENES[scene]
+    scene.check()
+    return scene
+
+
+def generation_record(num_train: int = DEFAULT_NUM_TRAIN,
+                      num_val: int = DEFAULT_NUM_VAL,
+                      seed: int = 0,
+                      scene: Union[str, Scene] = DEFAULT_SCENE,
+                      image_size: Optional[Tuple[int, int]] = None,
+                      jpeg_quality: int = JPEG_QUALITY) -> Dict:
+    """What :func:`make_synthetic_coco` with these arguments writes to
+    ``annotations/synthetic_coco.json``: every argument that shapes the
+    files, the scene spelt out field by field (JSON types)."""
+    name = scene if isinstance(scene, str) else None
+    scene = get_scene(scene)
+    if image_size is not None:
+        scene = replace(scene, image_size=(int(image_size[0]),
+                                           int(image_size[1])))
+        scene.check()
+    if min(num_train, num_val) < 0:
+        raise ValueError(f'num_train and num_val must be >= 0, got '
+                         f'{num_train} and {num_val}')
+    if name is not None and scene != SCENES[name]:
+        name = None  # a preset with another image size is no longer it
+    # a JSON round trip, so that a record read back compares equal
+    return json.loads(json.dumps(dict(
+        scene_name=name, scene=asdict(scene), seed=int(seed),
+        num_train=int(num_train), num_val=int(num_val),
+        jpeg_quality=int(jpeg_quality))))
+
+
 def make_synthetic_coco(out_dir: str,
                         num_train: int = DEFAULT_NUM_TRAIN,
                         num_val: int = DEFAULT_NUM_VAL,
                         seed: int = 0,
-                        image_size: Tuple[int, int] = (320, 320),
-                        crowd_prob: float = 0.3,
-                        min_height: float = 24.,
-                        max_height: float = 300.,
-                        min_keypoint_area: float = 32.**2,
+                        scene: Union[str, Scene] = DEFAULT_SCENE,
+                        image_size: Optional[Tuple[int, int]] = None,
                         jpeg_quality: int = JPEG_QUALITY) -> Dict[str, str]:
     """Generate the dataset under ``out_dir``.
 
@@ -552,29 +693,24 @@ def make_synthetic_coco(out_dir: str,
         out_dir: output root (``images/{train,val}`` and ``annotations``).
         num_train / num_val: number of images per split.
         seed: random seed; the same arguments give byte-identical files.
-        image_size: (width, height).
-        crowd_prob: probability that an image holds a crowd region (every
-            fourth image holds one regardless, so small sets have some).
-        min_height / max_height: range of person heights (px), sampled
-            uniformly.
-        min_keypoint_area: people whose visible area (px) is below this get
-            no keypoint labels, as COCO's small people (default 32**2, COCO's
-            small/medium boundary).
+        scene: a :data:`SCENES` name or a :class:`Scene`. Defaults to
+            ``DEFAULT_SCENE`` ('easy').
+        image_size: (width, height), replacing the scene's.
+        jpeg_quality: of the written images.
 
     Returns:
         dict mapping split name to its annotation file path.
 
     Raises:
-        ValueError: a negative split size or a side of ``image_size`` below
-            ``MIN_IMAGE_SIZE``, before anything is written.
+        ValueError: an unknown scene, a scene field out of range, a negative
+            split size or a side of ``image_size`` below ``MIN_IMAGE_SIZE``,
+            before anything is written.
     """
-    w, h = int(image_size[0]), int(image_size[1])
-    if min(num_train, num_val) < 0:
-        raise ValueError(f'num_train and num_val must be >= 0, got '
-                         f'{num_train} and {num_val}')
-    if min(w, h) < MIN_IMAGE_SIZE:
-        raise ValueError(f'image_size must be at least {MIN_IMAGE_SIZE} px '
-                         f'on each side, got {w}x{h}')
+    record = generation_record(num_train, num_val, seed, scene, image_size,
+                               jpeg_quality)
+    scene = Scene(**{k: tuple(v) if isinstance(v, list) else v
+                     for k, v in record['scene'].items()})
+    w, h = scene.image_size
     ann_dir = osp.join(out_dir, 'annotations')
     os.makedirs(ann_dir, exist_ok=True)
     outputs = {}
@@ -588,9 +724,10 @@ def make_synthetic_coco(out_dir: str,
         for i in range(int(num)):
             img_id += 1
             rng = np.random.default_rng([int(seed), split_idx, i])
-            with_crowd = (i % 4 == 1) or bool(rng.random() < crowd_prob)
-            img, anns = _make_image(rng, w, h, with_crowd, min_height,
-                                    max_height, min_keypoint_area)
+            with_crowd = (scene.crowd_every > 0
+                          and i % scene.crowd_every == 1) or bool(
+                              rng.random() < scene.crowd_prob)
+            img, anns = _make_image(rng, scene, w, h, with_crowd)
             fname = f'{img_id:06d}.jpg'
             ok, buf = cv2.imencode(
                 '.jpg', img, [int(cv2.IMWRITE_JPEG_QUALITY), jpeg_quality])
@@ -618,15 +755,59 @@ def make_synthetic_coco(out_dir: str,
             json.dump(coco, fh, sort_keys=True, separators=(',', ':'))
             fh.write('\n')
         outputs[split] = ann_file
+    # written last: a set without it is incomplete (or older than it)
+    with open(osp.join(ann_dir, RECORD_FILE), 'w') as fh:
+        json.dump(record, fh, indent=1, sort_keys=True)
+        fh.write('\n')
     return outputs
+
+
+def _differences(old: Dict, new: Dict, prefix: str = '') -> List[str]:
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f'{prefix}{key}.')
+        elif a != b:
+            out.append(f'{prefix}{key} {a} (asked: {b})')
+    return out
 
 
 def ensure_synthetic_coco(out_dir: str, **kwargs) -> bool:
     """Generate the dataset under ``out_dir`` (:func:`make_synthetic_coco`
-    with ``kwargs``) unless its train annotations exist already; returns
-    whether it generated it."""
-    if osp.isfile(osp.join(out_dir, 'annotations',
-                           'person_keypoints_train.json')):
-        return False
+    with ``kwargs``) unless it holds a set made with the same arguments;
+    returns whether it generated it.
+
+    Raises:
+        ValueError: (one line) ``out_dir`` holds annotations made with
+            other arguments (another scene, seed or size), or without the
+            record ``annotations/synthetic_coco.json`` that says how they
+            were made; nothing is overwritten.
+    """
+    wanted = generation_record(**kwargs)
+    ann_dir = osp.join(out_dir, 'annotations')
+    record_file = osp.join(ann_dir, RECORD_FILE)
+    if osp.isfile(record_file):
+        try:
+            with open(record_file) as fh:
+                made = json.load(fh)
+        except ValueError:
+            made = {}
+        diff = _differences(made, wanted)
+        if not diff:
+            return False
+        if made.get('scene_name') and wanted['scene_name']:
+            # two presets: their names say it, not their fields
+            diff = [d for d in diff if not d.startswith('scene.')]
+        raise ValueError(
+            f'{out_dir} holds a synthetic set made with other arguments '
+            f'({"; ".join(diff[:3])}{"; ..." if len(diff) > 3 else ""}): '
+            f'delete it or choose another data root')
+    if osp.isdir(ann_dir) and any(
+            f.endswith('.json') for f in os.listdir(ann_dir)):
+        raise ValueError(
+            f'{out_dir} holds annotations but no {RECORD_FILE} saying how '
+            f'they were made (an older or interrupted generation): delete '
+            f'it or choose another data root')
     make_synthetic_coco(out_dir, **kwargs)
     return True

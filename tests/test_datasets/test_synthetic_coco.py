@@ -1,3 +1,4 @@
+import hashlib
 import json
 import os
 import os.path as osp
@@ -5,11 +6,17 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from higherhrnet_plugin.datasets.synthetic_coco import (KEYPOINT_NAMES,
-                                                         SKELETON,
-                                                         make_synthetic_coco)
+from higherhrnet_plugin.datasets.synthetic_coco import (
+    DEFAULT_SCENE, KEYPOINT_NAMES, RECORD_FILE, SCENES, SKELETON, Scene,
+    _box_overlap, _place_people, ensure_synthetic_coco, make_synthetic_coco)
 
 N_TRAIN, N_VAL = 8, 3
+# sha256 of the annotations of make_synthetic_coco(root, 3, 1, seed=0) as
+# generated before scenes existed (1-6 people 24-300 px, crowds): 'hard'
+HARD_SEED0_3_1 = {
+    'train': '06ebcae4385c59a4b56489169d835e18ec2eda60faea6a8e670b39cffdfcfecb',
+    'val': 'c1aa62aef20975c805d08f5e6bb3bc03ca300732d8c12956bcf9d0d10d14279b',
+}
 
 
 def _files(root):
@@ -24,8 +31,10 @@ def _files(root):
 
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory):
+    # the hard scene: the one with crowds, many people and all sizes
     root = str(tmp_path_factory.mktemp('syn_a'))
-    make_synthetic_coco(root, num_train=N_TRAIN, num_val=N_VAL, seed=0)
+    make_synthetic_coco(root, num_train=N_TRAIN, num_val=N_VAL, seed=0,
+                        scene='hard')
     return root
 
 
@@ -43,7 +52,8 @@ def test_layout_and_determinism(data_root, tmp_path):
     assert 'annotations/person_keypoints_train.json' in a
     assert 'annotations/person_keypoints_val.json' in a
     same = str(tmp_path / 'same')
-    make_synthetic_coco(same, num_train=N_TRAIN, num_val=N_VAL, seed=0)
+    make_synthetic_coco(same, num_train=N_TRAIN, num_val=N_VAL, seed=0,
+                        scene='hard')
     assert _files(same) == a
     other = _files_seed(tmp_path, 1)
     assert set(other) == set(a)
@@ -53,8 +63,109 @@ def test_layout_and_determinism(data_root, tmp_path):
 
 def _files_seed(tmp_path, seed):
     d = str(tmp_path / f'seed{seed}')
-    make_synthetic_coco(d, num_train=N_TRAIN, num_val=N_VAL, seed=seed)
+    make_synthetic_coco(d, num_train=N_TRAIN, num_val=N_VAL, seed=seed,
+                        scene='hard')
     return _files(d)
+
+
+def test_hard_scene_is_the_set_from_before_scenes(tmp_path):
+    out = make_synthetic_coco(str(tmp_path), num_train=3, num_val=1, seed=0,
+                              scene='hard')
+    got = {split: hashlib.sha256(open(path, 'rb').read()).hexdigest()
+           for split, path in out.items()}
+    assert got == HARD_SEED0_3_1
+
+
+def test_easy_is_the_default_and_obeys_its_scene(tmp_path):
+    easy = SCENES['easy']
+    assert DEFAULT_SCENE == 'easy'
+    make_synthetic_coco(str(tmp_path), num_train=12, num_val=0, seed=0)
+    with open(tmp_path / 'annotations/person_keypoints_train.json') as fh:
+        ann = json.load(fh)
+    assert {(i['width'], i['height']) for i in ann['images']} == {
+        easy.image_size}
+    anns = ann['annotations']
+    assert not any(a['iscrowd'] for a in anns)
+    per_image = np.bincount([a['image_id'] for a in anns])
+    assert per_image.max() <= easy.people[1]
+    assert sum(a['num_keypoints'] > 0 for a in anns) >= 12
+
+
+def test_placement_obeys_counts_heights_and_overlap():
+    scene = SCENES['easy']
+    w, h = scene.image_size
+    counts = []
+    for i in range(40):
+        poses = _place_people(np.random.default_rng(i), w, h, scene)
+        counts.append(len(poses))
+        boxes = [np.concatenate([p['kpts'].min(0), p['kpts'].max(0)])
+                 for p in poses]
+        for p in poses:
+            assert scene.heights[0] <= p['height'] <= scene.heights[1]
+        for a in range(len(boxes)):
+            for b in range(a):
+                # the unpadded boxes are inside the padded ones checked
+                assert _box_overlap(boxes[a], boxes[b]) <= 0.35
+    assert min(counts) >= 1 and max(counts) == scene.people[1]
+    # with free overlap every drawn person is placed
+    free = Scene(people=(4, 4), max_overlap=1.)
+    assert len(_place_people(np.random.default_rng(0), w, h, free)) == 4
+
+
+def test_box_overlap():
+    a = np.array([0., 0., 10., 10.])
+    assert _box_overlap(a, np.array([5., 0., 25., 10.])) == 0.5
+    assert _box_overlap(a, np.array([10., 0., 20., 10.])) == 0.
+    assert _box_overlap(a, np.array([2., 2., 4., 4.])) == 1.
+
+
+@pytest.mark.parametrize('kwargs,word', [
+    (dict(scene='medium'), 'scene'),
+    (dict(scene=Scene(people=(3, 1))), 'people'),
+    (dict(scene=Scene(max_overlap=0.)), 'max_overlap'),
+    (dict(scene=Scene(crowd_every=1)), 'crowd_every'),
+    (dict(image_size=(320, 64)), 'image_size'),
+    (dict(num_train=-1), 'num_train'),
+])
+def test_bad_scene_is_refused_before_writing(tmp_path, kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        make_synthetic_coco(str(tmp_path / 'out'), **kwargs)
+    assert not (tmp_path / 'out').exists()
+
+
+def test_record_and_ensure(tmp_path):
+    root = str(tmp_path / 'syn')
+    assert ensure_synthetic_coco(root, num_train=2, num_val=1, scene='hard')
+    with open(osp.join(root, 'annotations', RECORD_FILE)) as fh:
+        record = json.load(fh)
+    assert record['scene_name'] == 'hard' and record['seed'] == 0
+    assert record['scene']['people'] == [1, 6]
+    assert (record['num_train'], record['num_val']) == (2, 1)
+    before = _files(root)
+    # the same arguments: reused
+    assert not ensure_synthetic_coco(root, num_train=2, num_val=1,
+                                     scene='hard')
+    # another scene (or seed): refused in one line, nothing rewritten
+    for kwargs, word in (
+            (dict(), 'scene_name hard (asked: easy)'),
+            (dict(scene=Scene(people=(1, 3))), 'scene.people [1, 6] (asked: '
+             '[1, 3])'),
+            (dict(scene='hard', seed=1), 'seed 0 (asked: 1)')):
+        with pytest.raises(ValueError) as err:
+            ensure_synthetic_coco(root, num_train=2, num_val=1, **kwargs)
+        msg = str(err.value)
+        assert word in msg and root in msg and '\n' not in msg, msg
+    assert _files(root) == before
+
+
+def test_ensure_refuses_annotations_without_record(tmp_path):
+    root = tmp_path / 'old'
+    make_synthetic_coco(str(root), num_train=1, num_val=1, scene='hard')
+    (root / 'annotations' / RECORD_FILE).unlink()
+    before = _files(str(root))
+    with pytest.raises(ValueError, match=RECORD_FILE):
+        ensure_synthetic_coco(str(root), num_train=1, num_val=1)
+    assert _files(str(root)) == before
 
 
 def test_category(train_json):

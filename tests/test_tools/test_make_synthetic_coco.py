@@ -35,6 +35,16 @@ def test_generates_without_torch_or_mmpose(repo_root, tmp_path):
     assert len(list((tmp_path / 'out/images/val').glob('*.jpg'))) == 1
 
 
+def test_scene_option_is_recorded(repo_root, tmp_path):
+    proc = _run(repo_root, tmp_path, 'out', '--num-train', '1', '--num-val',
+                '1', '--scene', 'hard')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = json.loads(
+        (tmp_path / 'out/annotations/synthetic_coco.json').read_text())
+    assert record['scene_name'] == 'hard'
+    assert record['scene']['image_size'] == [320, 320]
+
+
 @pytest.mark.parametrize('args,word', [
     (('--num-train', '-1'), 'num_train'),
     (('--image-size', '320', '64'), 'image_size'),
