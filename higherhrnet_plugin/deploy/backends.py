@@ -3,7 +3,7 @@ OpenVINO, behind one small interface (imported only when used)."""
 import importlib
 import importlib.util
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -57,8 +57,10 @@ class OnnxRuntimeBackend:
             METADATA_KEY)
         self.input_names = [i.name for i in self.session.get_inputs()]
 
-    def __call__(self, feeds: Dict[str, np.ndarray]) -> List[np.ndarray]:
-        return self.session.run(list(OUTPUT_NAMES), feeds)
+    def __call__(self, feeds: Dict[str, np.ndarray],
+                 names: Sequence[str] = OUTPUT_NAMES) -> List[np.ndarray]:
+        """The outputs ``names`` of the graph on ``feeds``."""
+        return self.session.run(list(names), feeds)
 
 
 class OpenVINOBackend:
@@ -96,10 +98,12 @@ class OpenVINOBackend:
         self.input_names = [i.get_any_name() for i in self.compiled.inputs]
         self.request = self.compiled.create_infer_request()
 
-    def __call__(self, feeds: Dict[str, np.ndarray]) -> List[np.ndarray]:
+    def __call__(self, feeds: Dict[str, np.ndarray],
+                 names: Sequence[str] = OUTPUT_NAMES) -> List[np.ndarray]:
+        """The outputs ``names`` of the graph on ``feeds``."""
         results = self.request.infer(feeds)
         return [np.asarray(results[self.compiled.output(name)])
-                for name in OUTPUT_NAMES]
+                for name in names]
 
 
 def load_backend(path: str, backend: str = 'onnxruntime',

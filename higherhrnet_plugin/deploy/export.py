@@ -5,7 +5,8 @@ and holds the config's data preprocessor (channel order, mean/std), the
 backbone and the head, the flip pass as a second batch half, and the head's
 own aggregation (:meth:`HigherHRNetHead.aggregate`). Its outputs are the
 aggregated ``heatmaps`` (N, K, H, W) and ``tags`` (N, K, H, W, T) at the
-scale-1 input size; its ``metadata_props`` carry what decoding needs
+scale-1 input size, and optionally ``nms_heatmaps`` (N, K, H, W), the
+max-pool NMS the decoder's peaks come from; its ``metadata_props`` carry what decoding needs
 (:class:`~.metadata.DeployMetadata`). Needs torch, MMPose and ``onnx``.
 """
 import os
@@ -14,11 +15,12 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..codecs.grouping import DecodeOptions
 from ..models.utils.heatmap_aggregation import TestView
-from .metadata import METADATA_KEY, OUTPUT_NAMES, DeployError, DeployMetadata
+from .metadata import METADATA_KEY, DeployError, DeployMetadata
 
 # Resize with ``sizes`` and the opset-11 ops the graph uses
 MIN_OPSET = 11
@@ -44,13 +46,16 @@ class ExportableHigherHRNet(nn.Module):
         scales (Sequence[float]): one graph input per scale, in this order.
         flip_test (bool): add the flip pass of every view.
         heatmap_levels (str): see :meth:`HigherHRNetHead.aggregate`.
+        nms_kernel (int, optional): also output the max-pool NMS of the
+            heatmaps with this (odd) kernel.
     """
 
     def __init__(self, pose_estimator: nn.Module,
                  flip_indices: Sequence[int],
                  scales: Sequence[float] = (1.0, ),
                  flip_test: bool = True,
-                 heatmap_levels: str = 'all'):
+                 heatmap_levels: str = 'all',
+                 nms_kernel: Optional[int] = None):
         super().__init__()
         pre = pose_estimator.data_preprocessor
         if not getattr(pre, '_enable_normalize', False):
@@ -71,6 +76,7 @@ class ExportableHigherHRNet(nn.Module):
                               f'{self.scales}')
         self.flip_test = flip_test
         self.heatmap_levels = heatmap_levels
+        self.nms_kernel = nms_kernel
 
     def normalise(self, image: Tensor) -> Tensor:
         """(N, H, W, 3) uint8 BGR -> (N, 3, H, W) float, in the order of
@@ -93,18 +99,29 @@ class ExportableHigherHRNet(nn.Module):
         return TestView(scale, [o[:n] for o in outputs],
                         [o[n:] for o in outputs])
 
-    def forward(self, *images: Tensor) -> Tuple[Tensor, Tensor]:
+    def nms(self, heatmaps: Tensor) -> Tensor:
+        """``det * (max_pool(det) == det)``, the original parser's NMS
+        (:meth:`NumpyMaps.nms_row`), (N, K, H, W)."""
+        pooled = F.max_pool2d(heatmaps, self.nms_kernel, 1,
+                              (self.nms_kernel - 1) // 2)
+        return heatmaps * torch.eq(pooled, heatmaps).float()
+
+    def forward(self, *images: Tensor) -> Tuple[Tensor, ...]:
         """Images (N, H_s, W_s, 3) uint8, one per scale in ``scales``
         order -> heatmaps (N, K, H, W) and tags (N, K, H, W, T) at the
-        scale-1 input size (W, H)."""
+        scale-1 input size (W, H), then (with ``nms_kernel``) the NMS'd
+        heatmaps (N, K, H, W)."""
         views = [self.view(s, img) for s, img in zip(self.scales, images)]
         base = images[self.scales.index(1.0)]
         # sizes straight from the shape (no int()): the export traces them,
         # so H and W stay dynamic in the graph
-        return self.pose.head.aggregate(
+        heatmaps, tags = self.pose.head.aggregate(
             views, (base.shape[2], base.shape[1]),
             self.flip_indices if self.flip_test else None,
             self.heatmap_levels)
+        if self.nms_kernel is None:
+            return heatmaps, tags
+        return heatmaps, tags, self.nms(heatmaps)
 
 
 def test_input_size(pipeline) -> int:
@@ -123,7 +140,8 @@ def deploy_metadata(pose_estimator: nn.Module,
                     flip_test: bool,
                     fixed_input_hw: Optional[Tuple[int, int]],
                     input_size: int,
-                    heatmap_levels: str = 'all') -> DeployMetadata:
+                    heatmap_levels: str = 'all',
+                    nms_in_graph: bool = False) -> DeployMetadata:
     """The metadata record of a graph of ``pose_estimator``."""
     head = pose_estimator.head
     codec = head.decoder
@@ -150,7 +168,8 @@ def deploy_metadata(pose_estimator: nn.Module,
         input_size=int(input_size),
         fixed_input_hw=list(fixed_input_hw) if fixed_input_hw else None,
         heatmap_levels=heatmap_levels,
-        decode=decode.to_dict())
+        decode=decode.to_dict(),
+        nms_in_graph=bool(nms_in_graph))
 
 
 def example_inputs(metadata: DeployMetadata,
@@ -173,7 +192,8 @@ def export_onnx(pose_estimator: nn.Module,
                 shape_hw: Optional[Tuple[int, int]] = None,
                 opset: int = 17,
                 input_size: Optional[int] = None,
-                heatmap_levels: str = 'all') -> DeployMetadata:
+                heatmap_levels: str = 'all',
+                nms_in_graph: bool = False) -> DeployMetadata:
     """Write ``pose_estimator`` as one ONNX graph with its metadata.
 
     Args:
@@ -192,6 +212,9 @@ def export_onnx(pose_estimator: nn.Module,
             ``BottomupOriginalResize`` (:func:`test_input_size`). Defaults
             to the codec's shorter input side.
         heatmap_levels (str): see :meth:`HigherHRNetHead.aggregate`.
+        nms_in_graph (bool): also output the max-pool NMS'd heatmaps (with
+            the decoder's ``nms_kernel``); the runtime then takes the
+            decoder's peaks from them.
 
     Returns:
         DeployMetadata: what was written into ``metadata_props``.
@@ -213,10 +236,11 @@ def export_onnx(pose_estimator: nn.Module,
                               f'{s:g} is not a multiple of 64')
     metadata = deploy_metadata(pose_estimator, scales, flip_test,
                                None if dynamic else tuple(shape_hw),
-                               input_size, heatmap_levels)
-    graph = ExportableHigherHRNet(pose_estimator.eval(),
-                                  metadata.flip_indices, scales, flip_test,
-                                  heatmap_levels).eval()
+                               input_size, heatmap_levels, nms_in_graph)
+    graph = ExportableHigherHRNet(
+        pose_estimator.eval(), metadata.flip_indices, scales, flip_test,
+        heatmap_levels,
+        metadata.decode['nms_kernel'] if nms_in_graph else None).eval()
     inputs = example_inputs(metadata, shape_hw)
     dynamic_axes = None
     if dynamic:
@@ -224,7 +248,7 @@ def export_onnx(pose_estimator: nn.Module,
                                2: f'{name}_width'}
                         for name in metadata.input_names}
         dynamic_axes.update({name: {0: 'batch', 2: 'height', 3: 'width'}
-                             for name in OUTPUT_NAMES})
+                             for name in metadata.output_names})
     partial = out_file + '.partial'
     try:
         with torch.no_grad(), warnings.catch_warnings():
@@ -236,7 +260,8 @@ def export_onnx(pose_estimator: nn.Module,
             torch.onnx.export(
                 graph, inputs, partial, dynamo=False,
                 input_names=metadata.input_names,
-                output_names=list(OUTPUT_NAMES), dynamic_axes=dynamic_axes,
+                output_names=list(metadata.output_names),
+                dynamic_axes=dynamic_axes,
                 opset_version=opset)
         model = onnx.load(partial)
         entry = model.metadata_props.add()

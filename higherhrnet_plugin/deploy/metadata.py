@@ -7,13 +7,15 @@ the runtime both import this module.
 """
 import json
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 METADATA_KEY = 'higherhrnet_plugin'
 FORMAT_VERSION = 1
 # the graph's input layout: what cv2.imread gives, stacked
 INPUT_FORMAT = 'NHWC uint8 BGR'
 OUTPUT_NAMES = ('heatmaps', 'tags')
+# the optional third output (``--nms-in-graph``)
+NMS_OUTPUT = 'nms_heatmaps'
 
 
 class DeployError(ValueError):
@@ -44,6 +46,10 @@ class DeployMetadata:
         decode (dict): the decoder's options (``decode_*`` of
             :class:`AssociativeEmbeddingCodec`, without the prefix, the joint
             order resolved).
+        nms_in_graph (bool): the graph also outputs :data:`NMS_OUTPUT`
+            (N, K, H, W), ``heatmaps * (max_pool(heatmaps) == heatmaps)``
+            with the decoder's ``nms_kernel``, which the runtime's decoder
+            takes its peaks from.
         resize (str): the test resize rule (``'original'``:
             ``resize_align_multi_scale`` of the original code).
         input_format (str): ``'NHWC uint8 BGR'``.
@@ -59,6 +65,7 @@ class DeployMetadata:
     fixed_input_hw: Any
     heatmap_levels: str
     decode: Dict[str, Any]
+    nms_in_graph: bool = False
     resize: str = 'original'
     input_format: str = INPUT_FORMAT
     version: int = FORMAT_VERSION
@@ -66,6 +73,11 @@ class DeployMetadata:
     @property
     def min_scale(self) -> float:
         return min(self.scales)
+
+    @property
+    def output_names(self) -> Tuple[str, ...]:
+        """The graph outputs the runtime reads, in this order."""
+        return OUTPUT_NAMES + ((NMS_OUTPUT, ) if self.nms_in_graph else ())
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

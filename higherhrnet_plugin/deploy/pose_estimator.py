@@ -6,17 +6,19 @@ test resize, the decoder and the COCO result records. No torch and no
 OpenMMLab package.
 """
 import os
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
 from ..apis.errors import InferenceError
 from ..apis.folder_inference import Prediction
 from ..apis.image_files import read_image
-from ..codecs.grouping import DecodeOptions, decode_people
+from ..codecs.dense_maps import NumpyMaps
+from ..codecs.grouping import DecodeOptions, decode_maps
 from ..datasets.transforms.resize_geometry import (get_final_preds,
                                                    resize_align_multi_scale)
 from .backends import load_backend
+from .graph_nms_maps import GraphNmsMaps
 from .metadata import DeployError, DeployMetadata
 
 
@@ -28,8 +30,10 @@ class OnnxPoseEstimator:
     ``(2, 1, 0.5)`` for the multi-scale test) the image is warped with the
     original test resize; the graph normalises, runs the network with its
     flip pass and aggregates the views (:meth:`HigherHRNetHead.aggregate`);
-    the decoder of :class:`AssociativeEmbeddingCodec` groups the people, and
-    they are mapped back to image pixels as the original ``get_final_preds``.
+    the decoder of :class:`AssociativeEmbeddingCodec` groups the people
+    (taking its peaks from the graph's NMS output when the graph has one,
+    ``--nms-in-graph``), and they are mapped back to image pixels as the
+    original ``get_final_preds``.
 
     Args:
         model (str): the exported ONNX file; its metadata says everything
@@ -81,23 +85,28 @@ class OnnxPoseEstimator:
                 center, scale = c, sc
         return feeds, center, scale
 
-    def heatmaps(self, img: np.ndarray
-                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Aggregated heatmaps (K, H, W) and tags (K, H, W, T) of one image
-        at the scale-1 input size, with that view's center and scale."""
-        feeds, center, scale = self.prepare(img)
-        heatmaps, tags = self.engine(feeds)
-        return heatmaps[0], tags[0], center, scale
+    def run(self, feeds: Dict[str, np.ndarray]) -> List[np.ndarray]:
+        """The graph on the inputs of one image (:meth:`prepare`): heatmaps
+        (K, H, W) and tags (K, H, W, T) at the scale-1 input size, then the
+        NMS'd heatmaps (K, H, W) if the graph has them."""
+        return [o[0] for o in self.engine(feeds, self.metadata.output_names)]
+
+    def dense_maps(self, outputs: List[np.ndarray]) -> NumpyMaps:
+        """The decoder's view of :meth:`run`'s outputs."""
+        if self.metadata.nms_in_graph:
+            return GraphNmsMaps(*outputs, self.decode_options.nms_kernel)
+        return NumpyMaps(*outputs, self.decode_options.nms_kernel)
 
     def predict(self, img: np.ndarray, path: str = '') -> Prediction:
         """The people of one BGR uint8 (H, W, 3) image, in its pixels
         (``predict`` of :func:`~higherhrnet_plugin.apis.folder_inference.
         infer_images`)."""
-        heatmaps, tags, center, scale = self.heatmaps(img)
-        keypoints, keypoint_scores, instance_scores = decode_people(
-            heatmaps, tags, self.decode_options)
+        feeds, center, scale = self.prepare(img)
+        maps = self.dense_maps(self.run(feeds))
+        keypoints, keypoint_scores, instance_scores = decode_maps(
+            maps, self.decode_options)
         # heatmap pixels are input pixels: the graph projects to the input
-        size = (heatmaps.shape[2], heatmaps.shape[1])
+        size = (maps.width, maps.height)
         keypoints = get_final_preds(keypoints, center, scale, size)
         return Prediction(keypoints, keypoint_scores, instance_scores)
 

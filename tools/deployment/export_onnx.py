@@ -4,11 +4,12 @@ heatmap aggregation inside, for ``higherhrnet_plugin.deploy.OnnxPoseEstimator``
 
     python tools/deployment/export_onnx.py CONFIG CHECKPOINT OUT.onnx
         [--no-flip-test] [--dynamic] [--shape H W] [--opset N]
-        [--scales 1] [--trust-checkpoint]
+        [--scales 1] [--nms-in-graph] [--trust-checkpoint]
 
 The graph takes uint8 BGR images (N, H, W, 3) resized by the original test
 resize (one input per scale) and gives the aggregated ``heatmaps``
-(N, K, H, W) and ``tags`` (N, K, H, W, T); its metadata holds the keypoints,
+(N, K, H, W) and ``tags`` (N, K, H, W, T) (with --nms-in-graph also the
+max-pool NMS'd ``nms_heatmaps``); its metadata holds the keypoints,
 flip indices, resize rule and decoding options. Bad input stops with one line
 on stderr and a nonzero exit code; OUT.onnx is written only when complete.
 """
@@ -38,6 +39,9 @@ def parse_args(argv=None):
     parser.add_argument('--scales', type=float, nargs='+', default=[1.0],
                         help='test scales, one graph input each, e.g. '
                         '2 1 0.5 for the multi-scale test (default: 1)')
+    parser.add_argument('--nms-in-graph', action='store_true',
+                        help="also output the decoder's max-pool NMS of the "
+                        'heatmaps (the runtime takes its peaks from it)')
     add_trust_argument(parser)
     return parser.parse_args(argv)
 
@@ -62,14 +66,16 @@ def main(argv=None):
             predictor.model, args.out, scales=args.scales,
             flip_test=not args.no_flip_test, dynamic=args.dynamic,
             shape_hw=tuple(args.shape) if args.shape else None,
-            opset=args.opset, input_size=test_input_size(predictor.pipeline))
+            opset=args.opset, input_size=test_input_size(predictor.pipeline),
+            nms_in_graph=args.nms_in_graph)
     except (InferenceError, CheckpointLoadError, DeployError) as e:
         raise SystemExit(str(e))
     shape = 'dynamic batch/H/W' if args.dynamic else \
         f'fixed {metadata.fixed_input_hw[0]}x{metadata.fixed_input_hw[1]}'
     print(f'export_onnx: wrote {args.out} ({shape}, flip test '
           f'{"on" if metadata.flip_test else "off"}, scales '
-          f'{metadata.scales}, opset {args.opset})')
+          f'{metadata.scales}, NMS in graph '
+          f'{"on" if metadata.nms_in_graph else "off"}, opset {args.opset})')
 
 
 if __name__ == '__main__':
