@@ -7,11 +7,14 @@ rate from the elapsed fraction of the budget and stops training when the
 budget is spent.
 """
 import math
+import statistics
 import time
 from typing import Optional, Sequence, Tuple
 
 from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
+
+from .train_time_hook import TrainTimeHook
 
 
 def lr_factor(frac: float,
@@ -79,3 +82,119 @@ class WallClockBudgetHook(Hook):
         if time.perf_counter() - self.t0 >= self.budget_s:
             runner.train_loop.stop_training = True
             self.iters = runner.iter + 1
+
+
+@HOOKS.register_module()
+class EpochWallClockBudgetHook(WallClockBudgetHook):
+    """:class:`WallClockBudgetHook` for an ``EpochBasedTrainLoop``: train
+    whole epochs within ``budget_s`` seconds, validations included, and keep
+    time for what follows training.
+
+    The lr follows :func:`lr_factor` of the progress, the larger of the
+    elapsed fraction of the training time and the fraction of the
+    iterations that fit (the loop's, or fewer as predicted after each
+    epoch), so it anneals fully whether time or epochs run out first.
+    After each epoch the hook predicts the next one (the median epoch, its
+    validation if due) and, if it would not end in time, makes this epoch the
+    loop's last: the last-epoch validation and checkpoint then happen as
+    usual, and training ends on time however fast the steps turn out.
+
+    Args:
+        budget_s (float): seconds from ``before_train`` to the end of what
+            follows training.
+        schedule (dict, optional): keyword arguments of :func:`lr_factor`.
+        reserve_s (float): seconds kept after training (e.g. drawing).
+        reserve_vals (int): validations' time kept after training (1: a
+            test on the val set). Defaults to 1.
+
+    Attributes:
+        clock (TrainTimeHook): the epochs', iterations' and validations'
+            seconds that the predictions use.
+        stopped_at (int, optional): the epoch made the last by the budget.
+        planned_iters (int, optional): the iterations that fit, as last
+            predicted.
+    """
+
+    def __init__(self,
+                 budget_s: float,
+                 schedule: Optional[dict] = None,
+                 reserve_s: float = 0.0,
+                 reserve_vals: int = 1):
+        super().__init__(budget_s, schedule)
+        self.reserve_s = float(reserve_s)
+        self.reserve_vals = int(reserve_vals)
+        self.clock = TrainTimeHook()
+        self.stopped_at = self.planned_iters = None
+
+    def _val_cost(self, runner) -> float:
+        """The last validation's seconds (0 before one ran, or without)."""
+        if runner.val_loop is None or not self.clock.val_s:
+            return 0.0
+        return self.clock.val_s[-1]
+
+    def _train_end(self, runner) -> float:
+        """Seconds after ``before_train`` by which the epochs must end."""
+        return self.budget_s - self.reserve_s - (
+            self.reserve_vals + 1) * self._val_cost(runner)
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        self.clock.before_train(runner)
+        self.stopped_at = self.planned_iters = None
+
+    def after_train(self, runner) -> None:
+        self.clock.after_train(runner)
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        frac = max((time.perf_counter() - self.t0) /
+                   max(self._train_end(runner), 1e-6),
+                   runner.iter / max(1, self.planned_iters or
+                                     runner.max_iters))
+        f = lr_factor(frac, **self.schedule)
+        for g, lr in zip(runner.optim_wrapper.param_groups, self.base):
+            g['lr'] = lr * f
+        self.clock.before_train_iter(runner, batch_idx, data_batch)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        self.clock.after_train_iter(runner, batch_idx, data_batch, outputs)
+
+    def before_train_epoch(self, runner) -> None:
+        self.clock.before_train_epoch(runner)
+
+    def after_train_epoch(self, runner) -> None:
+        self.clock.after_train_epoch(runner)
+        loop = runner.train_loop
+        done = runner.epoch + 1
+        if done >= loop.max_epochs:
+            return
+        # the first epoch paid the compile, if any, once
+        epochs = [self.clock.epoch_s[0] - self.clock.compile_s
+                  ] + self.clock.epoch_s[1:]
+        val = self._val_cost(runner)
+        val_now = val if (done >= loop.val_begin
+                          and done % loop.val_interval == 0) else 0.0
+        epoch = statistics.median(epochs)
+        elapsed = time.perf_counter() - self.t0
+        # the epochs that still fit, with their share of validations, plan
+        # the lr's iteration fraction: it ends annealed in the last one
+        fit = (self._train_end(runner) - elapsed - val_now) // (
+            epoch + val / loop.val_interval)
+        self.planned_iters = min(runner.max_iters, round(
+            (done + max(0, fit)) * runner.iter / done))
+        # the next epoch, then its validation as the last one
+        end = elapsed + val_now + epoch + val
+        if end > self._train_end(runner) + val:
+            loop._max_epochs = done
+            self.stopped_at = done
+            runner.logger.info(
+                f'time budget: epoch {done} is the last; another would end '
+                f'at {end:.0f} s of training, past the {self.budget_s:.0f} s '
+                f'budget less {self.reserve_vals} test(s) of {val:.0f} s and '
+                f'{self.reserve_s:.0f} s kept for after training')
+
+    def before_val(self, runner) -> None:
+        self.clock.before_val(runner)
+
+    def after_val(self, runner) -> None:
+        self.clock.after_val(runner)

@@ -1,0 +1,110 @@
+"""Training speed options: channels-last memory format and/or
+``torch.compile`` of the network, chosen by name (a "fast path")."""
+from typing import Dict
+
+import torch
+import torch.nn as nn
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmpose.registry import HOOKS
+
+FAST_PATHS = ('eager', 'channels_last', 'compile', 'compile+channels_last')
+
+
+def check_fast_path(fast_path: str) -> None:
+    """Raise a one-line ``ValueError`` for a name not in
+    :data:`FAST_PATHS`."""
+    if fast_path not in FAST_PATHS:
+        raise ValueError(f'unknown fast path {fast_path!r}; choose from '
+                         f'{list(FAST_PATHS)}')
+
+
+def _to_channels_last(module, args):
+    """Forward pre-hook: the (N, C, H, W) input in channels-last format, so
+    the first convolution does not convert it."""
+    return (args[0].contiguous(memory_format=torch.channels_last),
+            *args[1:])
+
+
+def set_forwards(forwards: Dict[nn.Module, object], compiled: bool) -> None:
+    """Switch the modules of ``forwards`` (as :func:`apply_fast_path`
+    returns) to their compiled ``forward`` or back to the class's."""
+    for module, fn in forwards.items():
+        if compiled:
+            # an instance attribute shadows the class's forward
+            module.forward = fn
+        else:
+            module.__dict__.pop('forward', None)
+
+
+def apply_fast_path(model: nn.Module,
+                    fast_path: str) -> Dict[nn.Module, object]:
+    """Apply ``fast_path`` to a pose estimator in place, for training.
+
+    Args:
+        model (nn.Module): a pose estimator with ``backbone`` and ``head``
+            (and optionally ``neck``).
+        fast_path (str): one of :data:`FAST_PATHS`:
+
+            - ``eager``: nothing;
+            - ``channels_last``: 4-D weights and the backbone's input
+              (N, C, H, W) in channels-last memory format, so convolutions,
+              batch norms and their gradients run channels-last;
+            - ``compile``: ``torch.compile`` the ``forward`` of the backbone,
+              neck and head (the losses, the backward pass through
+              AOTAutograd's compiled graph, and Adam stay as they are);
+            - ``compile+channels_last``: both.
+
+    Returns:
+        dict: ``{module: its compiled forward}`` (empty without compile),
+        for :func:`set_forwards`.
+    """
+    check_fast_path(fast_path)
+    if 'channels_last' in fast_path:
+        model.to(memory_format=torch.channels_last)
+        model.backbone.register_forward_pre_hook(_to_channels_last)
+    forwards = {}
+    if 'compile' in fast_path:
+        for name in ('backbone', 'neck', 'head'):
+            module = getattr(model, name, None)
+            if module is not None:
+                forwards[module] = torch.compile(module.forward)
+        set_forwards(forwards, True)
+    return forwards
+
+
+@HOOKS.register_module()
+class TrainFastPathHook(Hook):
+    """Apply :func:`apply_fast_path` to the model for its training steps.
+
+    ``before_train`` runs after the optimizer is built: converting the
+    memory format keeps the parameter objects (``Module.to`` assigns
+    ``param.data``), so the optimizer's references stay valid. Validation
+    and the test run eager (channels-last stays): their images vary in
+    size, and each new shape or eval mode would compile again.
+
+    Args:
+        fast_path (str): one of :data:`FAST_PATHS`.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, fast_path: str):
+        check_fast_path(fast_path)
+        self.fast_path = fast_path
+        self.forwards = {}
+
+    def before_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        self.forwards = apply_fast_path(model, self.fast_path)
+        runner.logger.info(f'training fast path: {self.fast_path}')
+
+    def before_val(self, runner) -> None:
+        set_forwards(self.forwards, False)
+
+    def after_val(self, runner) -> None:
+        set_forwards(self.forwards, True)
+
+    def after_train(self, runner) -> None:
+        set_forwards(self.forwards, False)
