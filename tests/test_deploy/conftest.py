@@ -6,6 +6,7 @@ image: meaningless poses, but many candidates per joint, which is what the
 decoder's equivalence needs."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -64,3 +65,15 @@ def tiny_onnx(deploy_dir, tiny_predictor):
     export_onnx(tiny_predictor.model, str(out), dynamic=True,
                 input_size=test_input_size(tiny_predictor.pipeline))
     return out
+
+
+def assert_same_people(expected, got, where):
+    """Same people in the same order: keypoints within 1e-3 px, keypoint
+    and person scores within 1e-5."""
+    assert got.keypoints.shape == expected.keypoints.shape, where
+    assert np.abs(got.keypoints - expected.keypoints).max(initial=0) < 1e-3, \
+        where
+    assert np.abs(got.keypoint_scores - expected.keypoint_scores).max(
+        initial=0) < 1e-5, where
+    assert np.abs(got.instance_scores - expected.instance_scores).max(
+        initial=0) < 1e-5, where

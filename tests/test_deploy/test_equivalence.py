@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import NUM_KEYPOINTS, SHARED_COCO, W32_CONFIG
+from conftest import (NUM_KEYPOINTS, SHARED_COCO, W32_CONFIG,
+                      assert_same_people)
 
 
 def _reference_aggregation(model, image):
@@ -88,16 +89,6 @@ def _images(tmp_path):
     return images
 
 
-def _assert_same_people(expected, got, where):
-    assert got.keypoints.shape == expected.keypoints.shape, where
-    assert np.abs(got.keypoints - expected.keypoints).max(initial=0) < 1e-3, \
-        where
-    assert np.abs(got.keypoint_scores - expected.keypoint_scores).max(
-        initial=0) < 1e-5, where
-    assert np.abs(got.instance_scores - expected.instance_scores).max(
-        initial=0) < 1e-5, where
-
-
 def _top_k_swaps(heatmaps_a, tags_a, heatmaps_b, tags_b, options):
     """(joint, rank, |value difference|) where the decoder's top-k
     candidates of two maps of one image differ."""
@@ -133,7 +124,7 @@ def test_runtime_finds_the_pytorch_people(tmp_path, tiny_predictor,
         got = estimator(str(path))
         total += len(got.keypoints)
         try:
-            _assert_same_people(expected, got, path.name)
+            assert_same_people(expected, got, path.name)
         except AssertionError:
             resized = resize_align_multi_scale(img, meta.input_size, 1.0,
                                                1.0)[0]

@@ -66,26 +66,18 @@ def test_graph_nms_is_the_decoders_nms(tiny_nms_onnx, backend):
 
 def test_people_identical_with_and_without_graph_nms(tiny_nms_onnx,
                                                      tiny_onnx):
-    """On the same graph outputs the decoder gives bit-identical people
-    from the graph's NMS and from its own; the graph without the NMS output
-    gives the same people."""
-    from higherhrnet_plugin.codecs.dense_maps import NumpyMaps
-    from higherhrnet_plugin.codecs.grouping import decode_maps
+    """The NMS output leaves the graph's heatmaps and tags bit for bit as
+    they are, and the runtime finds bit-identical people with it (peaks
+    from the graph) and without it (peaks from NumpyMaps). One 256x256
+    image: decoding these dense maps is the slow part."""
     from higherhrnet_plugin.deploy import OnnxPoseEstimator
     with_nms = OnnxPoseEstimator(str(tiny_nms_onnx), threads=2)
     without = OnnxPoseEstimator(str(tiny_onnx), threads=2)
-    options = with_nms.decode_options
-    total = 0
-    for name, img in _images().items():
-        heatmaps, tags, nms = with_nms.run(with_nms.prepare(img)[0])
-        maps = with_nms.dense_maps([heatmaps, tags, nms])
-        plain = NumpyMaps(heatmaps, tags, options.nms_kernel)
-        for a, b in zip(decode_maps(maps, options),
-                        decode_maps(plain, options)):
-            np.testing.assert_array_equal(a, b, err_msg=name)
-        got, expected = with_nms(img), without(img)
-        total += len(got.keypoints)
-        for a, b in zip(got[:3], expected[:3]):
-            np.testing.assert_array_equal(a, b, err_msg=name)
-    assert total > 10, 'too few people to compare'
-
+    img = cv2.resize(_images()['000000000785.jpg'], (256, 256))
+    feeds = with_nms.prepare(img)[0]
+    for a, b in zip(with_nms.run(feeds), without.run(feeds)):
+        np.testing.assert_array_equal(a, b)
+    got, expected = with_nms(img), without(img)
+    assert len(got.keypoints) > 10, 'too few people to compare'
+    for a, b in zip(got[:3], expected[:3]):
+        np.testing.assert_array_equal(a, b)
