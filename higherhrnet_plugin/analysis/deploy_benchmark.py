@@ -14,13 +14,17 @@ One real image, W32-512 (random weights), the flip test, in one process:
 
 Every timed call starts from the decoded BGR image and ends with people in
 image pixels. Each method runs ``warmup`` times untimed, then ``repeats``
-times; the median is reported. The poses of every backend are compared with
+times; the median is reported, in total and per stage
+(:data:`STAGES`: the stages' own calls are timed in place, by
+:class:`StageTimer`; ``preprocess`` is the rest of the run: the test resize,
+normalisation, and mapping the people back to the image). The poses of every backend are compared with
 ``pytorch`` (same people, keypoint and score differences); ``original``'s
 are not (its decoder is compared bit for bit by ``benchmark_decode.py``).
 """
 import os.path as osp
 import tempfile
 import time
+from contextlib import contextmanager
 from typing import Callable, Dict, Sequence
 
 import cv2
@@ -30,6 +34,9 @@ import torch
 from . import original_parser
 
 METHODS = ('original', 'pytorch', 'onnxruntime', 'openvino')
+#: the stages of one run; an exported graph holds the aggregation, so its
+#: ``network`` includes it (``aggregation`` absent)
+STAGES = ('preprocess', 'network', 'aggregation', 'decode')
 # the output layers' gain: PyTorch's default init gives maps whose peaks tie
 # to float noise; amplified, they stand apart as a trained model's do (as
 # tests/test_deploy does)
@@ -38,6 +45,43 @@ WEIGHT_GAIN = 10.0
 
 class BenchmarkError(ValueError):
     """Bad benchmark input; ``str()`` is one line naming it."""
+
+
+class StageTimer:
+    """Seconds per stage, summed over the calls timed since
+    :meth:`reset`."""
+
+    def __init__(self):
+        self.seconds: Dict[str, float] = {}
+
+    def reset(self) -> None:
+        self.seconds = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + \
+                time.perf_counter() - t
+
+    def wrap(self, obj, attr: str, name: str) -> None:
+        """Time every call of ``obj.attr`` (an instance attribute shadows
+        the method; the object is the benchmark's own)."""
+        method = getattr(obj, attr)
+
+        def timed(*args, **kwargs):
+            with self.stage(name):
+                return method(*args, **kwargs)
+        setattr(obj, attr, timed)
+
+    def split(self, total: float) -> Dict[str, float]:
+        """The stages of one run of ``total`` seconds; ``preprocess`` is
+        what the timed stages leave."""
+        out = {n: self.seconds[n] for n in STAGES if n in self.seconds}
+        out['preprocess'] = total - sum(out.values())
+        return {n: out[n] for n in STAGES if n in out}
 
 
 def random_w32(config: str, seed: int = 0):
@@ -57,7 +101,7 @@ def random_w32(config: str, seed: int = 0):
     return model
 
 
-def _original(model, input_size: int) -> Callable:
+def _original(model, input_size: int, timer: StageTimer) -> Callable:
     """The original's image-to-poses: resize, eager forwards of the image
     and its flip, aggregation, parser, ``get_final_preds``."""
     from mmpose.structures import PoseDataSample
@@ -77,9 +121,11 @@ def _original(model, input_size: int) -> Callable:
             outputs = model.head.forward(model.extract_feat(inputs))
             flipped = model.head.forward(model.extract_feat(inputs.flip(-1)))
             size_wh = (resized.shape[1], resized.shape[0])
-            det, tag = original_parser.aggregate(outputs, flipped,
-                                                 flip_indices, size_wh)
-            people, scores = original_parser.parse(det, tag)
+            with timer.stage('aggregation'):
+                det, tag = original_parser.aggregate(outputs, flipped,
+                                                     flip_indices, size_wh)
+            with timer.stage('decode'):
+                people, scores = original_parser.parse(det, tag)
         # the reference's cost only: its poses are checked bit for bit
         # against our decoder's by tools/analysis/benchmark_decode.py
         return original_parser.get_final_preds(people, center, scale,
@@ -99,9 +145,12 @@ def _pytorch(model) -> Callable:
     return run
 
 
-def _deployed(onnx_file: str, backend: str, threads: int) -> Callable:
+def _deployed(onnx_file: str, backend: str, threads: int,
+              timer: StageTimer) -> Callable:
     from ..deploy import OnnxPoseEstimator
     estimator = OnnxPoseEstimator(onnx_file, backend, threads)
+    timer.wrap(estimator, 'run', 'network')
+    timer.wrap(estimator, 'decode', 'decode')
 
     def run(img):
         pred = estimator.predict(img)
@@ -145,7 +194,8 @@ def benchmark_deploy(config: str, image: str, repeats: int = 5,
 
     Returns:
         dict: ``image``, ``input_hw``, ``threads``, ``repeats``,
-        ``seconds`` (method -> median), ``runs`` (method -> all times),
+        ``seconds`` (method -> median), ``stage_seconds`` (method ->
+        stage -> median, :data:`STAGES`), ``runs`` (method -> all times),
         ``poses`` (method -> :func:`compare` with ``pytorch``) and
         ``export_seconds``.
     """
@@ -174,22 +224,31 @@ def benchmark_deploy(config: str, image: str, repeats: int = 5,
             t = time.perf_counter()
             export_onnx(model, onnx_file, dynamic=True, input_size=input_size)
             export_seconds = time.perf_counter() - t
+        timer = StageTimer()
+        # after the export, which traces these calls
+        for obj, attr in ((model, 'extract_feat'), (model.head, 'forward')):
+            timer.wrap(obj, attr, 'network')
+        timer.wrap(model.head, 'aggregate', 'aggregation')
+        timer.wrap(model.head.decoder, 'batch_decode', 'decode')
         for name in methods:
             if name == 'original':
-                runners[name] = _original(model, input_size)
+                runners[name] = _original(model, input_size, timer)
             elif name == 'pytorch':
                 runners[name] = _pytorch(model)
             else:
-                runners[name] = _deployed(onnx_file, name, threads)
+                runners[name] = _deployed(onnx_file, name, threads, timer)
         times = {name: [] for name in methods}
+        stages = {name: [] for name in methods}
         poses = {}
         bar = ProgressBar(len(methods) * (repeats + warmup))
         for name, run in runners.items():
             for i in range(warmup + repeats):
+                timer.reset()
                 t = time.perf_counter()
                 poses[name] = run(img)
                 if i >= warmup:
                     times[name].append(time.perf_counter() - t)
+                    stages[name].append(timer.split(times[name][-1]))
                 bar.update()
         print(flush=True)
     resized_hw = _input_hw(img, input_size)
@@ -198,6 +257,8 @@ def benchmark_deploy(config: str, image: str, repeats: int = 5,
         image=image, input_hw=resized_hw, threads=threads, repeats=repeats,
         export_seconds=export_seconds,
         seconds={n: float(np.median(t)) for n, t in times.items()},
+        stage_seconds={n: {k: float(np.median([r[k] for r in runs]))
+                           for k in runs[0]} for n, runs in stages.items()},
         runs=times,
         poses={n: compare(ref, p) for n, p in poses.items()
                if n != 'original'} if ref is not None else {})
@@ -231,4 +292,16 @@ def format_table(result: dict) -> str:
         lines.append(f'| {name} | {s * 1e3:.0f} | {vs["pytorch"]} | '
                      f'{vs["original"]} | '
                      f'{pose["people"] if pose else ""} | {same} |')
+    return '\n'.join(lines)
+
+
+def format_stage_table(result: dict) -> str:
+    """A Markdown table: the median ms of each stage (:data:`STAGES`) per
+    method; an exported graph's aggregation is inside its network."""
+    lines = ['| method | ' + ' | '.join(f'{s} ms' for s in STAGES) + ' |',
+             '|---|' + '---:|' * len(STAGES)]
+    for name, stages in result['stage_seconds'].items():
+        cells = [f'{stages[s] * 1e3:.0f}' if s in stages else 'in network'
+                 for s in STAGES]
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)

@@ -97,14 +97,19 @@ class OnnxPoseEstimator:
             return GraphNmsMaps(*outputs, self.decode_options.nms_kernel)
         return NumpyMaps(*outputs, self.decode_options.nms_kernel)
 
+    def decode(self, maps: NumpyMaps
+               ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The codec's decoder: keypoints (N, K, 2) in input pixels,
+        keypoint scores (N, K) and person scores (N,)."""
+        return decode_maps(maps, self.decode_options)
+
     def predict(self, img: np.ndarray, path: str = '') -> Prediction:
         """The people of one BGR uint8 (H, W, 3) image, in its pixels
         (``predict`` of :func:`~higherhrnet_plugin.apis.folder_inference.
         infer_images`)."""
         feeds, center, scale = self.prepare(img)
         maps = self.dense_maps(self.run(feeds))
-        keypoints, keypoint_scores, instance_scores = decode_maps(
-            maps, self.decode_options)
+        keypoints, keypoint_scores, instance_scores = self.decode(maps)
         # heatmap pixels are input pixels: the graph projects to the input
         size = (maps.width, maps.height)
         keypoints = get_final_preds(keypoints, center, scale, size)

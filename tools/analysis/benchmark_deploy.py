@@ -1,6 +1,7 @@
 """Image-to-poses speed of the deployment backends: the original's cost,
 PyTorch eager, ONNX Runtime and OpenVINO, for W32-512 (random weights) with
-the flip test on one real image, checking that the poses are the same (see
+the flip test on one real image, in total and per stage (preprocess,
+network, aggregation, decode), checking that the poses are the same (see
 :mod:`higherhrnet_plugin.analysis.deploy_benchmark`). Exits 1 if a backend's
 poses differ from PyTorch eager's.
 
@@ -18,6 +19,7 @@ import sys
 from higherhrnet_plugin.analysis.deploy_benchmark import (METHODS,
                                                           BenchmarkError,
                                                           benchmark_deploy,
+                                                          format_stage_table,
                                                           format_table,
                                                           same_poses)
 
@@ -66,6 +68,7 @@ def main(argv=None):
           f'{result["input_hw"][1]} (h x w), {args.threads} thread(s), '
           f'median of {args.repeats}')
     print(format_table(result))
+    print(format_stage_table(result))
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(result, f, indent=1)
