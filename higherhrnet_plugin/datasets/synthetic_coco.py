@@ -143,11 +143,12 @@ PLACEMENT_TRIES = 20
 SCENES: Dict[str, Scene] = {
     # the set of the first demo runs and of their published figures
     'hard': Scene(),
-    # what a 1.2 M-parameter model learns in minutes on CPU: at most three
-    # people who barely overlap (so their tags can separate), on a plainer
-    # background, no crowds; heights from 60 px (about 50 px at the demo's
-    # 256 input, 12 px at 1/4 resolution, where the 1/2 level matters) to
-    # 280 px (COCO 'large' from about 206 px)
+    # for the demo's 1.2 M-parameter model and its minutes of CPU training:
+    # at most three people who barely overlap (so that their tags can
+    # separate), on a plainer background, no crowds; heights from 60 px
+    # (about 50 px at the demo's 256 input, 12 px at 1/4 resolution, where
+    # the 1/2 level matters) to 280 px (a median pose is COCO 'large', area
+    # above 96**2, from about 206 px)
     'easy': Scene(people=(1, 3), heights=(60., 280.), max_overlap=0.1,
                   clutter=(0, 5), occluders=(0, 1), crowd_prob=0.,
                   crowd_every=0),

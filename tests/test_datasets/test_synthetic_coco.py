@@ -14,8 +14,10 @@ N_TRAIN, N_VAL = 8, 3
 # sha256 of the annotations of make_synthetic_coco(root, 3, 1, seed=0) as
 # generated before scenes existed (1-6 people 24-300 px, crowds): 'hard'
 HARD_SEED0_3_1 = {
-    'train': '06ebcae4385c59a4b56489169d835e18ec2eda60faea6a8e670b39cffdfcfecb',
-    'val': 'c1aa62aef20975c805d08f5e6bb3bc03ca300732d8c12956bcf9d0d10d14279b',
+    'train': ('06ebcae4385c59a4b56489169d835e18'
+              'ec2eda60faea6a8e670b39cffdfcfecb'),
+    'val': ('c1aa62aef20975c805d08f5e6bb3bc03'
+            'ca300732d8c12956bcf9d0d10d14279b'),
 }
 
 
