@@ -247,8 +247,8 @@ def test_crowd_and_heights(train_json):
 def test_xtcocotools_masks(data_root):
     from xtcocotools.coco import COCO
 
-    # xtcocotools' compiled mask.decode/area are broken under numpy 2
-    # (np.NPY_OWNDATA), so masks are decoded with pycocotools (or cv2).
+    # the masks are decoded with pycocotools (or cv2), not with the
+    # xtcocotools whose loading of the annotations is under test
     try:
         from pycocotools import mask as mask_utils
     except ImportError:  # pragma: no cover
