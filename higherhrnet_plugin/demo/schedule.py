@@ -1,49 +1,17 @@
-"""Fit the demo's schedule to a wall-clock training budget: CPUs differ
-several-fold in speed, so a few timed training steps measure this machine
-first and the epochs are cut to what fits."""
-import copy
+"""Fit the demo's schedule to a wall-clock budget: CPUs differ several-fold
+in speed, so the calibrated seconds per step (:mod:`.fast_path`) plan the
+epochs, and :class:`~higherhrnet_plugin.engine.hooks.EpochWallClockBudgetHook`
+keeps training within the time as it actually runs."""
 import json
 import math
 import os.path as osp
-import statistics
-import time
 
 from mmengine.config import Config
 
-
-def seconds_per_iter(cfg: Config, steps: int = 12, warmup: int = 2) -> float:
-    """Mean wall time of a training iteration (data loading included) on
-    this machine, measured on a throw-away copy of the model before the
-    ``Runner`` seeds and builds the real one. Steps vary by +-15% from one
-    moment to the next on a shared machine: the median of 6 steps said 0.60
-    and 0.80 s for one model whose training then averaged 0.71 and 0.67 s,
-    so this takes the mean of 12."""
-    from mmengine.optim import build_optim_wrapper
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import Runner
-    from mmpose.registry import MODELS
-
-    import higherhrnet_plugin  # noqa: F401  (registers the modules)
-    init_default_scope(cfg.get('default_scope', 'mmpose'))
-    model = MODELS.build(copy.deepcopy(cfg.model))
-    model.train()
-    optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
-    loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader))
-
-    def batches():  # as many as asked, even from a split of a few batches
-        while True:
-            yield from loader
-
-    stream = batches()
-    times = []
-    t = time.perf_counter()
-    for i in range(warmup + steps):
-        model.train_step(next(stream), optim)
-        now = time.perf_counter()
-        if i >= warmup:
-            times.append(now - t)
-        t = now
-    return statistics.fmean(times)
+# seconds kept per drawn image after the test: 3 val images (pose, heatmap
+# and tag PNGs) took 70 s on the 2-core AMD EPYC Zen 3 under a load of ~8
+# from other jobs (draw_predictions of a 1-epoch model)
+PICTURE_S = 23.0
 
 
 def dataset_size(dataset_cfg) -> int:
@@ -52,18 +20,36 @@ def dataset_size(dataset_cfg) -> int:
         return len(json.load(fh)['images'])
 
 
-def fit_epochs(cfg: Config, budget_min: float) -> int:
-    """The config's epochs, or as many as fit ``budget_min`` minutes of
-    training here (at least one)."""
-    sec = seconds_per_iter(cfg)
+def iters_per_epoch(cfg: Config) -> int:
+    """Training iterations in one epoch of ``cfg.train_dataloader``."""
     dl = cfg.train_dataloader
     n_train = dataset_size(dl.dataset)
-    iters = math.ceil(n_train / dl.batch_size) if not dl.get(
-        'drop_last', False) else n_train // dl.batch_size
-    fit = int(budget_min * 60 // (sec * max(1, iters)))
+    if dl.get('drop_last', False):
+        return max(1, n_train // dl.batch_size)
+    return max(1, math.ceil(n_train / dl.batch_size))
+
+
+def fit_epochs(cfg: Config, budget_s: float, sec_per_iter: float,
+               overhead_s: float = 0.0) -> int:
+    """The config's epochs, or as many as fit ``budget_s`` seconds of
+    training at ``sec_per_iter`` after ``overhead_s`` (at least one)."""
+    iters = iters_per_epoch(cfg)
+    fit = int(max(0.0, budget_s - overhead_s) // (sec_per_iter * iters))
     epochs = max(1, min(cfg.train_cfg.max_epochs, fit))
-    print(f'demo: {sec:.2f} s per iteration here, {iters} iterations per '
-          f'epoch: {epochs} epoch(s) of the config\'s '
-          f'{cfg.train_cfg.max_epochs} fit the {budget_min:g}-minute '
-          'training budget', flush=True)
+    print(f'demo: {sec_per_iter:.2f} s per iteration here, {iters} '
+          f'iterations per epoch: {epochs} epoch(s) of the config\'s '
+          f'{cfg.train_cfg.max_epochs} fit the {budget_s:.0f} s left for '
+          'training', flush=True)
     return epochs
+
+
+def budget_hook(cfg: Config, budget_s: float, reserve_s: float):
+    """An :class:`~higherhrnet_plugin.engine.hooks.EpochWallClockBudgetHook`
+    with the config's lr schedule (as fractions of training), and the config
+    without its ``param_scheduler`` (the hook sets the lr instead)."""
+    from ..analysis.budget_training import budget_schedule
+    from ..engine.hooks.wall_clock_budget_hook import \
+        EpochWallClockBudgetHook
+    schedule = budget_schedule(cfg, dataset_size(cfg.train_dataloader.dataset))
+    cfg.param_scheduler = None
+    return EpochWallClockBudgetHook(budget_s, schedule, reserve_s=reserve_s)

@@ -16,12 +16,14 @@ KEYS = ('coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AP (M)', 'coco/AP (L)',
 
 def _run(tmp_path, *extra):
     data, work = tmp_path / 'data', tmp_path / 'work'
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
+    # a cold inductor cache of its own: auto never compiles here
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='',
+               TORCHINDUCTOR_CACHE_DIR=str(tmp_path / 'inductor'))
     proc = subprocess.run(
         [sys.executable, str(DEMO), '--data-root', str(data), '--work-dir',
          str(work), '--num-train', '4', '--num-val', '1', '--epochs', '1',
          '--batch-size', '2', '--num-workers', '0', '--val-interval', '0',
-         '--num-vis', '1', *extra],
+         '--num-vis', '1', '--fast-path', 'eager', *extra],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return data, work
@@ -32,6 +34,13 @@ def _check(data, work, levels):
     metrics = json.loads((work / 'metrics.json').read_text())
     for key in KEYS:
         assert key in metrics and isinstance(metrics[key], float)
+    # where the time went, stage by stage, adding up to the whole run
+    times = metrics['time_s']
+    stages = ('imports', 'generation', 'setup', 'compile', 'training',
+              'validation', 'test', 'pictures')
+    assert set(stages) <= set(times) and times['training'] > 0
+    assert sum(times[k] for k in stages) <= times['total'] + 0.5
+    assert metrics['fast_path'] == 'eager' and metrics['epochs'] == 1
     assert (work / 'epoch_1.pth').is_file()
     vis = work / 'vis'
     for kind in ('pose', 'heatmaps', 'tags'):
@@ -53,35 +62,70 @@ def test_demo_tiny_baseline(tmp_path, extra):
     _check(data, work, levels=1)
 
 
-@pytest.mark.parametrize('sec,expected', [(1.0, 4), (100.0, 1),
-                                          (0.001, 30)])
-def test_time_budget_fits_epochs(tmp_path, monkeypatch, synthetic_coco, sec,
+@pytest.mark.parametrize('sec,overhead,expected', [(1.0, 0, 4), (100.0, 0, 1),
+                                                   (0.001, 0, 30),
+                                                   (1.0, 4.2, 2)])
+def test_time_budget_fits_epochs(tmp_path, synthetic_coco, sec, overhead,
                                  expected):
-    # 10 images at batch 8 = 2 iterations per epoch; 0.14 min = 8.4 s
+    # 10 images at batch 8 = 2 iterations per epoch, 8.4 s
     from higherhrnet_plugin.demo import schedule
     from higherhrnet_plugin.demo.config import build_demo_cfg
     cfg = build_demo_cfg(str(synthetic_coco(10, 1)), str(tmp_path / 'work'))
-    monkeypatch.setattr(schedule, 'seconds_per_iter', lambda cfg: sec)
     # at most the config's 30 epochs, at least one
-    assert schedule.fit_epochs(cfg, 0.14) == expected
+    assert schedule.fit_epochs(cfg, 8.4, sec, overhead) == expected
 
 
-def test_seconds_per_iter_measures_training_steps(tmp_path, synthetic_coco):
+@pytest.mark.parametrize('timings,budget,expected', [
+    # channels_last steps faster
+    ({'eager': (0.8, 0), 'channels_last': (0.7, 0)}, 600, 'channels_last'),
+    # compile steps fastest, and its 20 s pay off in 10 minutes ...
+    ({'eager': (0.8, 0), 'channels_last': (0.7, 0),
+      'compile': (0.5, 20)}, 600, 'compile'),
+    # ... but not in one
+    ({'eager': (0.8, 0), 'channels_last': (0.7, 0),
+      'compile': (0.5, 20)}, 60, 'channels_last'),
+    # a compile longer than the budget trains nothing
+    ({'eager': (0.8, 0), 'compile+channels_last': (0.1, 130)}, 120,
+     'eager'),
+    # a tie goes to the simpler
+    ({'eager': (0.5, 0), 'channels_last': (0.5, 0)}, 600, 'eager'),
+])
+def test_fast_path_choice_counts_compile_against_the_budget(
+        timings, budget, expected):
+    from higherhrnet_plugin.demo.fast_path import choose_fast_path
+    assert choose_fast_path(timings, budget) == expected
+
+
+def test_calibration_times_each_candidate_on_the_train_loader(
+        tmp_path, synthetic_coco, monkeypatch):
     from higherhrnet_plugin.demo.config import build_demo_cfg
-    from higherhrnet_plugin.demo.schedule import seconds_per_iter
+    from higherhrnet_plugin.demo.fast_path import (compile_is_cached,
+                                                   pick_fast_path)
+    monkeypatch.setenv('TORCHINDUCTOR_CACHE_DIR', str(tmp_path / 'ind'))
     cfg = build_demo_cfg(str(synthetic_coco(4, 1)), str(tmp_path / 'work'),
                          batch_size=2, num_workers=0)
-    # 4 steps from a split of 2 batches: the loader is cycled
-    sec = seconds_per_iter(cfg, steps=2, warmup=2)
-    assert 0 < sec < 60
+    # a cold cache: auto calibrates the eager candidates only
+    assert not compile_is_cached(cfg, 'compile')
+    choice, timings, spent = pick_fast_path(cfg, 'auto', 600.0)
+    assert set(timings) == {'eager', 'channels_last'} and choice in timings
+    for t in timings.values():
+        assert 0 < t['s_per_step'] < 60 and t['overhead_s'] == 0
+    assert spent > 0
 
 
-def test_non_positive_time_budget_is_a_one_line_error(tmp_path):
+@pytest.mark.parametrize('option,value,words', [
+    ('--time-budget', '0', ('0', )),
+    ('--fast-path', 'turbo', ("'turbo'", 'compile+channels_last')),
+])
+def test_bad_option_is_a_one_line_error(tmp_path, option, value, words):
     proc = subprocess.run(
         [sys.executable, str(DEMO), '--data-root', str(tmp_path / 'data'),
-         '--work-dir', str(tmp_path / 'work'), '--time-budget', '0'],
+         '--work-dir', str(tmp_path / 'work'), option, value],
         cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and '--time-budget' in lines[0]
+    assert len(lines) == 1 and option in lines[0]
+    assert all(w in lines[0] for w in words)
+    # nothing written: not the data, not the work dir
+    assert not (tmp_path / 'data').exists()
     assert not (tmp_path / 'work').exists()
