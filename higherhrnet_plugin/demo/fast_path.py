@@ -16,7 +16,7 @@ import os
 import os.path as osp
 import statistics
 import time
-from typing import Dict, Iterable, Sequence, Tuple
+from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -66,25 +66,31 @@ def mark_compiled(cfg: Config, fast_path: str, first_step_s: float) -> None:
 
 
 def choose_fast_path(timings: Dict[str, Tuple[float, float]],
-                     budget_s: float) -> str:
-    """The candidate that runs the most training steps in ``budget_s``.
+                     budget_s: Optional[float],
+                     steps: Optional[int] = None) -> str:
+    """The candidate that runs the most training steps in ``budget_s``, or
+    without a budget, that runs ``steps`` steps the soonest.
 
     Args:
         timings (dict): ``{fast_path: (s_per_step, overhead_s)}``, with
             ``overhead_s`` what the candidate costs once before its steps
             (the compile of a fresh model; 0 for eager).
-        budget_s (float): seconds of training.
+        budget_s (float, optional): seconds of training.
+        steps (int, optional): the steps of a fixed schedule, when
+            ``budget_s`` is None.
 
     Returns:
         str: the winner; ties go to the earlier of :data:`FAST_PATHS` (the
         simpler).
     """
-    def steps(name):
+    def merit(name):
         sec, overhead = timings[name]
+        if budget_s is None:
+            return -(overhead + steps * sec)
         return max(0.0, budget_s - overhead) / sec
 
     order = sorted(timings, key=FAST_PATHS.index)
-    return max(order, key=lambda name: (steps(name), -order.index(name)))
+    return max(order, key=lambda name: (merit(name), -order.index(name)))
 
 
 def _time_steps(model, optim, stream: Iterable, n: int) -> list:
@@ -150,15 +156,19 @@ def calibrate(cfg: Config,
     return out
 
 
-def pick_fast_path(cfg: Config, requested: str,
-                   budget_s: float) -> Tuple[str, Dict[str, dict], float]:
+def pick_fast_path(cfg: Config,
+                   requested: str,
+                   budget_s: Optional[float],
+                   steps: Optional[int] = None
+                   ) -> Tuple[str, Dict[str, dict], float]:
     """The fast path to train with, and its calibration.
 
     Args:
         cfg (Config): the demo config.
         requested (str): ``auto`` (calibrate the cached candidates and
             choose) or one of :data:`FAST_PATHS` (calibrate it alone).
-        budget_s (float): seconds of training the choice is for.
+        budget_s (float, optional): seconds of training the choice is for.
+        steps (int, optional): without a budget, the steps to train.
 
     Returns:
         tuple: ``(fast_path, timings, seconds spent calibrating)``, with
@@ -178,7 +188,7 @@ def pick_fast_path(cfg: Config, requested: str,
     timings = calibrate(cfg, candidates)
     choice = choose_fast_path(
         {n: (t['s_per_step'], t['overhead_s'])
-         for n, t in timings.items()}, budget_s)
+         for n, t in timings.items()}, budget_s, steps)
     spent = time.perf_counter() - t0
     print('demo: fast path calibration (' + ', '.join(
         f'{n} {t["s_per_step"]:.2f} s/step'

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from .config import set_epochs, set_val_interval
 from .fast_path import mark_compiled, pick_fast_path, use_inductor_cache
 from .pictures import draw_predictions
-from .schedule import PICTURE_S, budget_hook, fit_epochs
+from .schedule import PICTURE_S, budget_hook, fit_epochs, iters_per_epoch
 
 
 def _plan(cfg: Config, fast_path: str, budget_s: Optional[float],
@@ -24,9 +24,11 @@ def _plan(cfg: Config, fast_path: str, budget_s: Optional[float],
     from ..engine.hooks.train_time_hook import TrainTimeHook
     timings = {}
     if budget_s or fast_path == 'auto':
-        left = (budget_s or 0.0) - (perf_counter() - t0) - reserve_s
+        left = budget_s - (perf_counter() - t0) - reserve_s \
+            if budget_s else None
         fast_path, timings, times['calibration'] = pick_fast_path(
-            cfg, fast_path, left)
+            cfg, fast_path, left,
+            cfg.train_cfg.max_epochs * iters_per_epoch(cfg))
     if not budget_s:
         return fast_path, timings, TrainTimeHook()
     t = timings[fast_path]

@@ -96,6 +96,14 @@ def test_fast_path_choice_counts_compile_against_the_budget(
     assert choose_fast_path(timings, budget) == expected
 
 
+def test_fast_path_choice_for_a_fixed_schedule():
+    from higherhrnet_plugin.demo.fast_path import choose_fast_path
+    timings = {'eager': (0.8, 0), 'compile': (0.5, 20)}
+    # 100 steps: 80 s eager against 70 s compiled; 50 steps: 40 against 45
+    assert choose_fast_path(timings, None, steps=100) == 'compile'
+    assert choose_fast_path(timings, None, steps=50) == 'eager'
+
+
 def test_calibration_times_each_candidate_on_the_train_loader(
         tmp_path, synthetic_coco, monkeypatch):
     from higherhrnet_plugin.demo.config import build_demo_cfg
