@@ -4,9 +4,10 @@
 :class:`NumpyMaps` holds one image's aggregated heatmaps and tags and
 answers every question the decoder asks of the full maps: the NMS peaks
 above the detection threshold, one joint's full NMS'd row (for the tie
-order of ``torch.topk``), values and tags at given pixels, and one joint's
-positive pixels (for refine). :class:`~.dense_maps_torch.TorchMaps` answers
-the same questions on a CUDA device, with the same results.
+order of ``torch.topk``), values and tags at given pixels, and one
+joint's full values and tags (for refine).
+:class:`~.dense_maps_torch.TorchMaps` answers the same questions on a CUDA
+device, with the same results.
 
 Shapes: heatmaps (K, H, W), tags (K, H, W, T); a ``flat`` index is
 ``y * W + x`` within one joint's map.
@@ -98,17 +99,6 @@ class NumpyMaps:
     def tags_at(self, joint: np.ndarray, flat: np.ndarray) -> np.ndarray:
         """(N, T) tags at (joint, flat) pairs."""
         return self._tag[joint, flat]
-
-    def count_positive(self, joint: int) -> int:
-        """How many pixels of one joint have a value > 0."""
-        return int(np.count_nonzero(self._det[joint] > 0))
-
-    def positive(self, joint: int
-                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Pixels of one joint with a value > 0: flat (int64), values (N,)
-        and tags (N, T), in flat order."""
-        flat = np.flatnonzero(self._det[joint] > 0)
-        return flat, self._det[joint, flat], self._tag[joint, flat]
 
     def row(self, joint: int) -> Tuple[np.ndarray, np.ndarray]:
         """One joint's full (H * W,) values and (H * W, T) tags."""

@@ -3,9 +3,9 @@
 
 :class:`TorchMaps` answers the questions of :class:`~.dense_maps.NumpyMaps`
 with torch operations on the tensors' own device: the max-pool NMS and the
-peaks above the detection threshold, gathers at given pixels, one joint's
-positive pixels. Only those small results (and, for the rare ties and
-exhaustive refine cases, one joint's full map) are copied to the host. The
+peaks above the detection threshold, gathers at given pixels. Only those
+small results (and, for the rare ties and for refine, one joint's full
+map) are copied to the host. The
 answers are the same numbers as the numpy path's (max-pool, comparisons
 and gathers are exact), which ``tests/test_codecs/test_decoder.py`` checks
 on the CPU.
@@ -79,18 +79,6 @@ class TorchMaps:
     def tags_at(self, joint: np.ndarray, flat: np.ndarray) -> np.ndarray:
         """(N, T) tags at (joint, flat) pairs."""
         return self._tag[self._index(joint), self._index(flat)].cpu().numpy()
-
-    def count_positive(self, joint: int) -> int:
-        """How many pixels of one joint have a value > 0."""
-        return int((self._det[joint] > 0).sum())
-
-    def positive(self, joint: int
-                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Pixels of one joint with a value > 0: flat (int64), values (N,)
-        and tags (N, T), in flat order."""
-        flat = torch.nonzero(self._det[joint] > 0, as_tuple=True)[0]
-        return (flat.cpu().numpy(), self._det[joint, flat].cpu().numpy(),
-                self._tag[joint, flat].cpu().numpy())
 
     def row(self, joint: int) -> Tuple[np.ndarray, np.ndarray]:
         """One joint's full (H * W,) values and (H * W, T) tags (copied to

@@ -1,37 +1,46 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The original ``HeatmapParser.refine``, searched instead of scanned.
 
-For each person and each joint it lacks, the original takes the first
-argmax over every pixel of ``f = det - round(|tag - mean tag|)`` and fills
-the joint there when ``det > 0``. :func:`refine_people` returns the same
-pixels without scanning every map for every person:
+For each person and each joint it lacks, the original scores every pixel
+of that joint's map with ``f = det - round(|tag - mean tag|)``, takes the
+first argmax (the smallest flat index among ties, as ``np.argmax``) and
+fills the joint there when ``det > 0`` at that pixel. The rounded distance
+is >= 0, so ``f <= det``, and :func:`refine_winners` finds the same pixels
+from far fewer:
 
-- ``f <= det``, so a pixel of value <= 0 can only matter when the best
-  pixel has ``f <= 0``;
-- a pixel with ``f >= L`` has a tag within ``floor(max det - L) + 0.5``
-  of the mean tag in its first channel, so only a window of the positive
-  pixels, sorted by that channel (or, where most pixels are positive and
-  few people need the joint, masked on the full row), is scored: first
-  for ``L = 0`` (a positive best settles it);
-- otherwise a lower bound ``L < 0`` of the maximum comes from the
-  person's own joint pixels and a coarse grid; if no positive pixel
-  reaches it, the winner has value <= 0 and nothing changes;
-- in the remaining cases (a positive pixel with ``L <= f <= 0``, which a
-  pixel of value <= 0 may tie or beat) the full map is scored, as the
-  original does.
+1. all people who lack the joint are scored at once on about
+   ``TOP_PIXELS`` pixels of largest value. A person whose best ``f`` there
+   exceeds every value outside them is settled: no other pixel can reach
+   or tie it. On maps with strong peaks (crowded images, amplified random
+   networks) this settles most people.
+2. For every other person, that best ``f``, or its ``f`` at its detected
+   joints if higher, is a value ``L`` the maximum reaches. A pixel reaching
+   ``L`` has ``det >= L`` and a rounded tag distance of at most
+   ``floor(max det - L)``, so a first tag channel within half a unit more
+   of the person's. Only the pixels of value > 0 among those are scored,
+   found through 8x8 tiles that hold such values and tags (values and tags
+   are smooth, so most tiles are skipped). A best ``f`` > 0 wins; one
+   below ``L`` means the winner has value <= 0 (nothing is filled);
+   otherwise the pixels of value <= 0 that could tie or beat it are
+   scored too.
 
-Every candidate is scored with the original's float32 operations, and ties
-go to the smallest flat index, as ``np.argmax`` gives them.
+Every pixel is scored with the original's float32 operations, so the
+winners are the original's pixels, bit for bit.
 """
 from typing import Dict, List, Tuple
 
 import numpy as np
 
+# pixels of largest value scored for every person first: enough to hold
+# the peaks of a crowded image, few enough to cost little per person
+TOP_PIXELS = 2048
+
 
 def tag_scores(det: np.ndarray, tag: np.ndarray,
                prev: np.ndarray) -> np.ndarray:
     """``det - round(sqrt(sum((tag - prev) ** 2)))`` in the original's
-    float32 operations. det (N,), tag (N, T), prev (T,) or (N, T)."""
+    float32 operations. det (N,), tag (N, T) and prev (T,) give (N,);
+    prev (P, 1, T) gives (P, N)."""
     if tag.shape[-1] == 2:
         # numpy reduces a length-2 axis as exactly d0**2 + d1**2
         d0 = tag[:, 0] - prev[..., 0]
@@ -41,184 +50,171 @@ def tag_scores(det: np.ndarray, tag: np.ndarray,
     return det - np.round((d**2).sum(axis=-1)**0.5)
 
 
-class _PositiveIndex:
-    """One joint's pixels of value > 0, in bands of equal integer part of
-    the value, each sorted by the first tag channel."""
+def _top_pixels_argmax(det: np.ndarray, tag: np.ndarray, prevs: np.ndarray,
+                       top_pixels: int
+                       ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 1: per person, the first argmax of ``f`` over about
+    ``top_pixels`` pixels of largest value, its ``f``, and whether no pixel
+    outside them has a value reaching it.
 
-    def __init__(self, flat: np.ndarray, det: np.ndarray, tag: np.ndarray):
-        band = np.floor(det).astype(np.int64)
-        self.bands = []
-        for b in np.unique(band):
-            sel = np.flatnonzero(band == b)
-            sel = sel[np.argsort(tag[sel, 0], kind='stable')]
-            self.bands.append((flat[sel], det[sel], tag[sel],
-                               tag[sel, 0].astype(np.float64),
-                               float(det[sel].max())))
-
-    def best(self, prevs: np.ndarray, lower: np.ndarray
-             ) -> Tuple[np.ndarray, np.ndarray]:
-        """Per person: the max of ``f`` over these pixels and the smallest
-        flat index attaining it, where that max is ``>= lower``; -inf and
-        -1 where it is not.
-
-        A pixel with ``f >= lower`` has ``round(dist) <= det - lower``, so
-        a tag within ``floor(max det - lower) + 0.5`` of ``prev`` in the
-        first channel: only that window of each band is scored.
-        """
-        P = prevs.shape[0]
-        best = np.full(P, -np.inf)
-        at = np.full(P, -1, dtype=np.int64)
-        centre = prevs[:, 0].astype(np.float64)
-        for flat, det, tag, key, dmax in self.bands:
-            rmax = np.floor(dmax - lower + 1e-6)
-            half = np.where(rmax >= 0, rmax + 0.5, -1.0)
-            half = half + 1e-3 * (1.0 + np.abs(centre) + np.abs(half))
-            lo = np.searchsorted(key, centre - half, side='left')
-            hi = np.searchsorted(key, centre + half, side='right')
-            n = np.where(rmax >= 0, np.maximum(hi - lo, 0), 0)
-            if not n.any():
-                continue
-            seg = np.repeat(np.arange(P), n)
-            start = np.cumsum(n) - n
-            idx = lo[seg] + np.arange(seg.size) - start[seg]
-            f = tag_scores(det[idx], tag[idx], prevs[seg])
-            nz = np.flatnonzero(n)
-            b = np.maximum.reduceat(f, start[nz]).astype(np.float64)
-            cand = np.where(f == np.repeat(b, n[nz]), flat[idx],
-                            np.iinfo(np.int64).max)
-            a = np.minimum.reduceat(cand, start[nz])
-            better = (b > best[nz]) | ((b == best[nz]) & (a < at[nz]))
-            best[nz[better]] = b[better]
-            at[nz[better]] = a[better]
-        miss = ~(best >= lower)
-        best[miss] = -np.inf
-        at[miss] = -1
-        return best, at
+    det (H * W,), tag (H * W, T), prevs (P, T); returns (P,) int64 flat
+    indices, (P,) float32 values and (P,) bool."""
+    n = det.shape[0]
+    if n <= top_pixels:
+        top, rest_max = np.arange(n), -np.inf
+    else:
+        # the cut-off from a strided sample: np.argpartition of the whole
+        # row is slow on maps of many equal values (exact zeros)
+        # (np.partition too is slow on many ties; a sort of 8k is not)
+        stride = max(1, n // (4 * top_pixels))
+        sample = np.sort(det[::stride])
+        rest_max = sample[sample.size - max(1, top_pixels // stride)]
+        top = np.flatnonzero(det > rest_max)  # flat order: first argmax
+        if top.size == 0:  # a constant map: the first pixel
+            top = np.zeros(1, np.int64)
+    f = tag_scores(det[top], tag[top], prevs[:, None, :])
+    best = f.max(axis=1)
+    return top[np.argmax(f, axis=1)], best, best > rest_max
 
 
-class _RowIndex:
-    """One joint's full map, for maps where most pixels are positive (real
-    network outputs) and few people need the joint. Image rows are visited
-    in order of their largest value, a few at a time, masked by the same
-    first-channel window, until no row left can reach the best ``f``
-    found (``f <= det``), instead of sorting the pixels."""
+def _window(dmax: float, low: float, centre: float) -> float:
+    """Half-width in the first tag channel of the pixels that can reach
+    ``f >= low`` where values are at most ``dmax``: ``|tag0 - centre| <=
+    dist`` and ``round(dist) <= dmax - low``. The margins cover float32
+    rounding of ``f`` and of the distance."""
+    half = np.floor(dmax - low + 1e-5 * (1.0 + abs(dmax) + abs(low))) + 0.5
+    return half + 1e-3 * (1.0 + abs(centre) + half)
 
-    rows_per_step = 8
 
-    def __init__(self, det: np.ndarray, tag: np.ndarray, width: int):
-        self.det, self.tag, self.width = det, tag, width
+class _Tiles:
+    """One joint's map in ``size`` x ``size`` tiles (edge pixels repeated
+    to fill the last ones), with each tile's value and first-tag-channel
+    ranges, so that a search skips whole tiles: values and tags are smooth.
+
+    Args:
+        det: (H * W,) float32 values; tag: (H * W, T) float32 tags.
+    """
+
+    size = 8
+
+    def __init__(self, det: np.ndarray, tag: np.ndarray, height: int,
+                 width: int):
+        s = self.size
+        self.det, self.tag = det, tag
+        self.height, self.width = height, width
         self.key = np.ascontiguousarray(tag[:, 0])
-        self.pos = det > 0
-        self.max = float(det[self.pos].max()) if self.pos.any() else -np.inf
-        self.bands = [self] if self.pos.any() else []
-        row_max = det.reshape(-1, width).max(axis=1)
-        self.order = np.argsort(-row_max, kind='stable')
-        self.row_max = row_max[self.order].astype(np.float64)
+        pad = ((0, -height % s), (0, -width % s))
 
-    def best(self, prevs: np.ndarray, lower: np.ndarray
-             ) -> Tuple[np.ndarray, np.ndarray]:
-        """As :meth:`_PositiveIndex.best`."""
-        P = prevs.shape[0]
-        best = np.full(P, -np.inf)
-        at = np.full(P, -1, dtype=np.int64)
-        cols = np.arange(self.width)
-        step = self.rows_per_step
-        for p in range(P):
-            rmax = np.floor(self.max - lower[p] + 1e-6)
-            if not rmax >= 0:
-                continue
-            centre = float(prevs[p, 0])
-            half = rmax + 0.5
-            half += 1e-3 * (1.0 + abs(centre) + half)
-            m, a = -np.inf, -1
-            for start in range(0, self.order.size, step):
-                # every pixel left has f <= det <= this row maximum
-                if self.row_max[start] < max(m, lower[p]):
-                    break
-                rows = self.order[start:start + step]
-                idx = (rows[:, None] * self.width + cols).reshape(-1)
-                idx = idx[self.pos[idx]
-                          & (np.abs(self.key[idx] - centre) <= half)]
-                if idx.size == 0:
-                    continue
-                f = tag_scores(self.det[idx], self.tag[idx], prevs[p])
-                fm = float(f.max())
-                first = int(idx[f == fm].min())
-                if fm > m:
-                    m, a = fm, first
-                elif fm == m:
-                    a = min(a, first)
-            if m >= lower[p]:
-                best[p] = m
-                at[p] = a
-        return best, at
+        def reduce(a, op):  # (tiles,); strided ops: numpy's axis
+            # reductions over 8 elements are ~10x slower
+            a = a.reshape(height, width)
+            if pad != ((0, 0), (0, 0)):
+                a = np.pad(a, pad, mode='edge')
+            rows, cols = a.shape
+            a = a.reshape(rows, cols // s, s)
+            m = a[:, :, 0].copy()
+            for i in range(1, s):
+                op(m, a[:, :, i], out=m)
+            a = m.reshape(rows // s, s, cols // s)
+            m = a[:, 0].copy()
+            for i in range(1, s):
+                op(m, a[:, i], out=m)
+            return m.reshape(-1)
 
+        self.cols = -(-width // s)
+        self.det_min = reduce(det, np.minimum)
+        self.det_max = reduce(det, np.maximum)
+        self.key_min = reduce(self.key, np.minimum)
+        self.key_max = reduce(self.key, np.maximum)
 
-def _index(maps, k: int, num_people: int):
-    """The cheaper search structure for joint ``k``: sorting its positive
-    pixels costs about 40 pixel operations each, masking the full row about
-    one per pixel and person."""
-    num_pos = maps.count_positive(k)
-    if num_people * maps.height * maps.width < 40 * num_pos:
-        return _RowIndex(*maps.row(k), maps.width)
-    return _PositiveIndex(*maps.positive(k))
+    def pixels(self, tiles: np.ndarray) -> np.ndarray:
+        """Flat indices (with repeats at the edges) of the given tiles."""
+        r = np.arange(self.size)
+        ys = np.minimum((tiles // self.cols)[:, None] * self.size + r,
+                        self.height - 1)
+        xs = np.minimum((tiles % self.cols)[:, None] * self.size + r,
+                        self.width - 1)
+        return (ys[:, :, None] * self.width + xs[:, None, :]).reshape(-1)
 
-
-def _grid(height: int, width: int, step: int = 8) -> np.ndarray:
-    """Flat indices of every ``step``-th pixel in both directions."""
-    ys = np.arange(step // 2, height, step)
-    xs = np.arange(step // 2, width, step)
-    return (ys[:, None] * width + xs[None, :]).reshape(-1)
-
-
-def _scan(maps, k: int, prev: np.ndarray) -> int:
-    """The original's exhaustive search: first argmax of ``f`` over the
-    map, -1 when its value is <= 0."""
-    det, tag = maps.row(k)
-    i = int(np.argmax(tag_scores(det, tag, prev)))
-    return i if det[i] > 0 else -1
+    def best(self, prev: np.ndarray, f_low: float, low: float, high: float,
+             half: float) -> Tuple[float, int]:
+        """Max ``f`` and its first flat index over the pixels with ``low <=
+        det <= high`` and a first tag channel within ``half`` of
+        ``prev[0]``, where that max is ``>= f_low`` (tiles that cannot reach
+        ``f_low`` are skipped); a smaller value, or (-inf, -1), otherwise."""
+        c = float(prev[0])
+        # a tile's best f is at most its largest value less the rounded
+        # gap between c and its first-channel range (np.round is monotone)
+        gap = np.maximum(np.maximum(self.key_min - c, c - self.key_max), 0)
+        bound = np.minimum(self.det_max, high) - np.round(
+            np.maximum(gap - 1e-3 * (1.0 + abs(c) + gap), 0))
+        keep = (self.det_max >= low) & (self.det_min <= high) & (
+            bound >= f_low - 1e-5 * (1.0 + abs(f_low))) & (gap <= half)
+        if 4 * np.count_nonzero(keep) > keep.size:
+            # most of the map: scoring it whole is cheaper than gathering
+            det, key = self.det, self.key
+            f = tag_scores(det, self.tag, prev)
+            f[(det < low) | (det > high) | (np.abs(key - c) > half)] = -np.inf
+            i = int(np.argmax(f))
+            return float(f[i]), (i if f[i] > -np.inf else -1)
+        cand = self.pixels(np.flatnonzero(keep))
+        det = self.det[cand]
+        cand = cand[(det >= low) & (det <= high)
+                    & (np.abs(self.key[cand] - c) <= half)]
+        if cand.size == 0:
+            return -np.inf, -1
+        f = tag_scores(self.det[cand], self.tag[cand], prev)
+        m = f.max()
+        return float(m), int(cand[f == m].min())
 
 
-def _refine_joint(maps, k: int, index, prevs: np.ndarray,
-                  probes: List[np.ndarray]) -> np.ndarray:
-    """Winning flat index for joint ``k`` per person (-1: left unchanged).
+def refine_winners(det: np.ndarray, tag: np.ndarray, prevs: np.ndarray,
+                   probes: List[np.ndarray], height: int, width: int,
+                   top_pixels: int = TOP_PIXELS) -> np.ndarray:
+    """Per person, the pixel the original's refine fills for one joint:
+    the first argmax of ``f``, or -1 where its value is <= 0.
 
-    prevs (P, T) mean tags; probes: per person, the flat indices of its
-    detected joints."""
-    P = prevs.shape[0]
-    out = np.full(P, -1, dtype=np.int64)
-    if not index.bands:
-        return out  # every pixel has value <= 0: nothing is filled
-    # f <= 0 off the positive pixels, so a positive f settles it
-    best, at = index.best(prevs, np.zeros(P))
-    won = best > 0
-    out[won] = at[won]
-    # best == 0: the first pixel with f == 0 wins, wherever it lies
-    for p in np.flatnonzero(best == 0):
-        out[p] = _scan(maps, k, prevs[p])
-    rest = np.flatnonzero(best == -np.inf)
-    if rest.size == 0:
+    Args:
+        det: (H * W,) float32 values of the joint.
+        tag: (H * W, T) float32 tags of the joint.
+        prevs: (P, T) float32 mean tags of the people.
+        probes: per person, flat indices where its ``f`` is likely high
+            (its detected joints).
+        height, width: H and W.
+        top_pixels: how many pixels of largest value step 1 scores.
+
+    Returns:
+        (P,) int64 flat indices, -1 for a joint left as it is.
+    """
+    at, best, settled = _top_pixels_argmax(det, tag, prevs, top_pixels)
+    out = np.where(settled & (det[at] > 0), at, -1)
+    if settled.all():
         return out
-    # every positive pixel has f < 0: a lower bound of the maximum from
-    # the person's joint pixels and a coarse grid (pixels of any value)
-    grid = _grid(maps.height, maps.width)
-    pts = [np.concatenate((probes[p], grid)) for p in rest]
-    n = np.array([len(q) for q in pts])
-    flat = np.concatenate(pts)
-    kk = np.full(flat.shape, k)
-    seg = np.repeat(np.arange(rest.size), n)
-    f = tag_scores(maps.values_at(kk, flat), maps.tags_at(kk, flat),
-                   prevs[rest][seg])
-    low = np.maximum.reduceat(f, np.cumsum(n) - n).astype(np.float64)
-    open_ = low < 0  # low >= 0 beats every positive pixel: unchanged
-    best2, _ = index.best(prevs[rest[open_]], low[open_])
-    # a positive pixel reaches the bound: scan the map as the original
-    for p in rest[open_][best2 > -np.inf]:
-        out[p] = _scan(maps, k, prevs[p])
+    tiles = _Tiles(det, tag, height, width)
+    dmax = float(tiles.det_max.max())
+    tiny = float(np.nextafter(np.float32(0), np.float32(1)))
+    for p in np.flatnonzero(~settled):
+        prev, c = prevs[p], float(prevs[p, 0])
+        # a value the maximum reaches
+        low = max(float(best[p]), float(tag_scores(
+            det[probes[p]], tag[probes[p]], prev).max()))
+        # the best pixel of value > 0 among those that can reach it
+        b_pos, i_pos = tiles.best(prev, low, max(low, tiny), np.inf,
+                                  _window(dmax, low, c))
+        if b_pos < low:
+            continue  # the maximum lies on a pixel of value <= 0
+        if b_pos <= 0:
+            # pixels of value <= 0 have f <= 0 and may beat or tie it
+            b_non, i_non = tiles.best(prev, b_pos, b_pos, 0.0,
+                                      _window(0.0, b_pos, c))
+            if b_non > b_pos or (b_non == b_pos and i_non < i_pos):
+                continue
+        out[p] = i_pos
     return out
 
 
-def refine_people(people: np.ndarray, maps) -> np.ndarray:
+def refine_people(people: np.ndarray, maps,
+                  top_pixels: int = TOP_PIXELS) -> np.ndarray:
     """Fill every person's missing joints by tag, as the original
     ``HeatmapParser.refine`` (in place).
 
@@ -226,9 +222,10 @@ def refine_people(people: np.ndarray, maps) -> np.ndarray:
         people: (P, K, 3 + T) float32 (x, y, value, tags), after adjust.
         maps: :class:`~.dense_maps.NumpyMaps` or
             :class:`~.dense_maps_torch.TorchMaps` of the same image.
+        top_pixels: see :func:`refine_winners`.
     """
     P, K = people.shape[:2]
-    W = maps.width
+    W, H = maps.width, maps.height
     prevs, probes, needs = [], [], []
     for p in range(P):
         person = people[p]
@@ -248,21 +245,19 @@ def refine_people(people: np.ndarray, maps) -> np.ndarray:
     q = np.float32(0.25)
     for k in sorted(by_joint):
         rows = by_joint[k]
-        win = _refine_joint(maps, k, _index(maps, k, len(rows)),
-                            np.stack([prevs[i] for i in rows]),
-                            [probes[i] for i in rows])
-        sel = np.flatnonzero(win >= 0)
+        det, tag = maps.row(k)
+        flat = refine_winners(det, tag, np.stack([prevs[i] for i in rows]),
+                              [probes[i] for i in rows], H, W, top_pixels)
+        sel = np.flatnonzero(flat >= 0)
         if sel.size == 0:
             continue
-        flat = win[sel]
+        flat = flat[sel]
         y, x = flat // W, flat % W
-        kk = np.full(flat.shape, k)
-        H = maps.height
-        val = maps.values_at(kk, flat)
-        right = maps.values_at(kk, y * W + np.minimum(x + 1, W - 1))
-        left = maps.values_at(kk, y * W + np.maximum(x - 1, 0))
-        down = maps.values_at(kk, np.minimum(y + 1, H - 1) * W + x)
-        up = maps.values_at(kk, np.maximum(y - 1, 0) * W + x)
+        val = det[flat]
+        right = det[y * W + np.minimum(x + 1, W - 1)]
+        left = det[y * W + np.maximum(x - 1, 0)]
+        down = det[np.minimum(y + 1, H - 1) * W + x]
+        up = det[np.maximum(y - 1, 0) * W + x]
         fx = x.astype(np.float32) + np.float32(0.5)
         fy = y.astype(np.float32) + np.float32(0.5)
         fx = np.where(right > left, fx + q, fx - q)

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -133,22 +132,50 @@ def test_refine_matches_exhaustive_search(seed, k, h, w, t, num_people):
     expected = np.stack([
         original_parser.refine(hm, tags, person.copy()) for person in people
     ])
-    got = refine_people(people.copy(), NumpyMaps(hm, tags))
-    np.testing.assert_array_equal(got, expected)
-    # both search structures, whichever the cost model would pick
-    for index in (refine._PositiveIndex, refine._RowIndex):
-        search = 'positive' if index is refine._PositiveIndex else 'row'
-        extra = () if index is refine._PositiveIndex else (w, )
-        with mock.patch.object(
-                refine, '_index',
-                lambda maps, k, n, index=index, search=search, extra=extra:
-                index(*getattr(maps, search)(k), *extra)):
-            got = refine_people(people.copy(), NumpyMaps(hm, tags))
+    # step 1 alone (the default, larger than these maps), and step 2 for
+    # people the few largest pixels do not settle
+    for top_pixels in (refine.TOP_PIXELS, 1, 3, 17):
+        got = refine_people(people.copy(), NumpyMaps(hm, tags), top_pixels)
         np.testing.assert_array_equal(got, expected)
     got_torch = refine_people(
         people.copy(), TorchMaps(torch.from_numpy(hm),
-                                 torch.from_numpy(tags)))
+                                 torch.from_numpy(tags)), 3)
     np.testing.assert_array_equal(got_torch, expected)
+
+
+@settings(max_examples=20, **SLOW)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 30), st.booleans())
+def test_refine_matches_exhaustive_search_on_dense_maps(seed, num_people,
+                                                        amplified):
+    """Maps of an amplified random network (most pixels positive, values
+    and tags spread over many units: step 1 settles most people), or low
+    values with smooth tags whose second channel is offset per joint, so
+    that a joint's tags lie a few units from the others' and the winners
+    have ``f < 0``, many with a value > 0, as on real images."""
+    rng = np.random.default_rng(seed)
+    k, h, w = 3, 48, 64
+    if amplified:
+        hm = (rng.normal(0.5, 4.0, (k, h, w))).astype(np.float32)
+        tags = rng.normal(0, 6.0, (k, h, w, 2)).astype(np.float32)
+    else:
+        hm = rng.uniform(-0.05, 0.5, (k, h, w)).astype(np.float32)
+        ramp = np.linspace(-4, 4, w)[None, None, :]
+        offset = np.array([0.0, 1.7, 3.4])[:, None, None]
+        tags = np.stack([ramp + rng.normal(0, 0.3, (k, h, w)),
+                         offset + rng.normal(0, 0.1, (k, h, w))],
+                        -1).astype(np.float32)
+    people = np.zeros((num_people, k, 5), np.float32)
+    for p in range(num_people):
+        j = rng.integers(k)
+        x, y = rng.integers(w), rng.integers(h)
+        people[p, j, :3] = (x + 0.25, y + 0.75, 1.0)
+        people[p, j, 3:] = tags[j, y, x]
+    expected = np.stack([
+        original_parser.refine(hm, tags, person.copy()) for person in people
+    ])
+    for top_pixels in (refine.TOP_PIXELS, 64):
+        got = refine_people(people.copy(), NumpyMaps(hm, tags), top_pixels)
+        np.testing.assert_array_equal(got, expected)
 
 
 @settings(max_examples=25, **SLOW)
