@@ -3,28 +3,21 @@ built-in synthetic COCO set, evaluate it, and draw its predictions.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--data-root DIR]
         [--time-budget MIN | --epochs N] [--fast-path auto|eager|...]
-        [--num-train N --num-val M] [--baseline] [--batch-size B]
+        [--scene easy|hard] [--num-train N --num-val M] [--baseline]
+        [--batch-size B]
         [--num-workers W] [--val-interval V] [--num-vis K] [--seed S]
 
-Steps:
-
-1. generate ``<data-root>`` with ``make_synthetic_coco`` unless
-   ``<data-root>/annotations/person_keypoints_train.json`` exists;
-2. train ``configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py``
-   (``--baseline``: the same with no deconv level, i.e. the HRNet + AE
-   baseline at 1/4 resolution only) with an MMEngine ``Runner`` on CPU; the
-   ``CheckpointHook`` writes the checkpoints in ``<work-dir>``. The training
-   fast path (eager, channels-last, ``torch.compile`` or both) is
-   ``--fast-path``; ``auto`` times each on the train dataloader and takes the
-   one that trains most in the budget. Unless ``--epochs`` is given, the
-   calibrated step plans the epochs and the whole run, steps included, ends
-   within ``--time-budget`` minutes: the lr anneals and the last epoch
-   comes by elapsed wall time (``EpochWallClockBudgetHook``);
-3. ``runner.test()`` and write the COCO metrics and where the time went
-   (``time_s``) to ``<work-dir>/metrics.json``;
-4. draw PNGs in ``<work-dir>/vis/``: predicted poses on a few val images
-   (``pose_*.png``), the heatmap pyramid (every level and the aggregate,
-   ``heatmaps_*.png``) and the tag maps (``tags_*.png``).
+Steps: generate ``<data-root>`` (default
+``data/synthetic_coco_<scene>_seed<S>``) unless it exists (one made with
+other arguments is refused); train
+``configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py``
+(``--baseline``: no deconv level, the HRNet + AE baseline) on CPU with the
+fast path ``--fast-path`` picks (``auto``: the one that trains most in the
+budget, timed on the train dataloader), ending within ``--time-budget``
+minutes (``EpochWallClockBudgetHook``); test; write ``metrics.json`` (COCO
+metrics, ``time_s``: where the time went); draw ``vis/`` (poses, heatmap
+pyramid, tags, ``epochs/``: one val image after each validation) and
+``learning_curve.png`` (with ``work_dirs/demo_baseline``'s run beside it).
 """
 import argparse
 import os
@@ -36,7 +29,8 @@ T0 = perf_counter()  # the run's time starts before the heavy imports
 os.environ.setdefault('CUDA_VISIBLE_DEVICES', '')
 
 from higherhrnet_plugin.datasets.synthetic_coco import (  # noqa: E402
-    DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL, ensure_synthetic_coco)
+    DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL, DEFAULT_SCENE, SCENES,
+    ensure_synthetic_coco)
 from higherhrnet_plugin.engine.hooks.train_fast_path_hook import \
     FAST_PATHS  # noqa: E402
 
@@ -47,7 +41,13 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default=None,
                         help='default: work_dirs/demo, or '
                         'work_dirs/demo_baseline with --baseline')
-    parser.add_argument('--data-root', default='data/synthetic_coco')
+    parser.add_argument('--data-root', default=None,
+                        help='default: data/synthetic_coco_<scene>_seed<S>')
+    parser.add_argument('--scene', choices=sorted(SCENES),
+                        default=DEFAULT_SCENE,
+                        help='what the generated images hold (default: '
+                        f'{DEFAULT_SCENE}; hard: 1-6 people of 24-300 px, '
+                        'overlapping, cluttered)')
     parser.add_argument('--epochs', type=int, default=None,
                         help='training epochs (default: the config\'s, or '
                         'fewer to fit --time-budget)')
@@ -88,8 +88,15 @@ def main(argv=None):
                  f'{args.time_budget:g}')
     t0 = perf_counter()
     times = dict(imports=t0 - T0)  # seconds of each stage
-    if ensure_synthetic_coco(args.data_root, num_train=args.num_train,
-                             num_val=args.num_val, seed=args.seed):
+    args.data_root = args.data_root or \
+        f'data/synthetic_coco_{args.scene}_seed{args.seed}'
+    try:
+        generated = ensure_synthetic_coco(
+            args.data_root, num_train=args.num_train, num_val=args.num_val,
+            seed=args.seed, scene=args.scene)
+    except ValueError as exc:  # a data root made with other arguments
+        sys.exit(f'demo: {exc}')
+    if generated:
         print(f'demo: generated {args.num_train}+{args.num_val} synthetic '
               f'images in {args.data_root}', flush=True)
     else:

@@ -11,6 +11,7 @@ from mmengine.config import Config
 
 from .config import set_epochs, set_val_interval
 from .fast_path import mark_compiled, pick_fast_path, use_inductor_cache
+from .learning_curve import draw_learning_curve, latest_scalars
 from .pictures import draw_predictions
 from .schedule import PICTURE_S, budget_hook, fit_epochs, iters_per_epoch
 
@@ -38,6 +39,20 @@ def _plan(cfg: Config, fast_path: str, budget_s: Optional[float],
     return fast_path, timings, budget_hook(cfg, budget_s, reserve_s)
 
 
+def _draw_curves(work_dir: str, kind: str) -> str:
+    """Draw this run's learning curve; HigherHRNet's (``demo``) gets the
+    baseline's run (``demo_baseline``) beside it when there is one, so a
+    baseline run redraws it too. Returns this run's PNG."""
+    parent = osp.dirname(work_dir)
+    if kind == 'HigherHRNet':
+        return draw_learning_curve(
+            work_dir, baseline_dir=osp.join(parent, 'demo_baseline'))
+    curve = draw_learning_curve(work_dir, label=kind)
+    if latest_scalars(osp.join(parent, 'demo')):
+        draw_learning_curve(osp.join(parent, 'demo'), baseline_dir=work_dir)
+    return curve
+
+
 def train_test_draw(cfg: Config, fast_path: str, budget_s: Optional[float],
                     val_interval: Optional[int], num_vis: int, kind: str,
                     t0: float, times: Dict[str, float]) -> dict:
@@ -61,9 +76,12 @@ def train_test_draw(cfg: Config, fast_path: str, budget_s: Optional[float],
     use_inductor_cache()
     fast_path, timings, hook = _plan(cfg, fast_path, budget_s, val_interval,
                                      PICTURE_S * num_vis, t0, times)
+    # the same val image after each validation: the model getting better
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(type='EpochPosesHook', num_images=1)]
     if fast_path != 'eager':
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='TrainFastPathHook', fast_path=fast_path)]
+        cfg.custom_hooks.append(
+            dict(type='TrainFastPathHook', fast_path=fast_path))
     os.makedirs(cfg.work_dir, exist_ok=True)
     print(f'demo: training {kind} for up to {cfg.train_cfg.max_epochs} '
           f'epoch(s) on CPU ({fast_path}), work dir {cfg.work_dir}',
@@ -87,6 +105,7 @@ def train_test_draw(cfg: Config, fast_path: str, budget_s: Optional[float],
     t = perf_counter()
     vis_dir = osp.join(cfg.work_dir, 'vis')
     pngs = draw_predictions(runner, vis_dir, num_vis)
+    pngs.append(_draw_curves(cfg.work_dir, kind))
     times['pictures'] = perf_counter() - t
     times = {k: round(v, 1) for k, v in times.items()}
     times['total'] = round(perf_counter() - t0, 1)

@@ -19,6 +19,10 @@ PUBLIC_MODULES = [
     ('HeatmapAggregationTTA', 'MODELS'),
     ('NarrowStemHRNet', 'MODELS'),
     ('WallClockBudgetHook', 'HOOKS'),
+    ('EpochWallClockBudgetHook', 'HOOKS'),
+    ('TrainFastPathHook', 'HOOKS'),
+    ('TrainTimeHook', 'HOOKS'),
+    ('EpochPosesHook', 'HOOKS'),
 ]
 
 
