@@ -30,9 +30,16 @@ WARM_DIR = 'higherhrnet_plugin_warm'
 def use_inductor_cache() -> str:
     """Point ``TORCHINDUCTOR_CACHE_DIR`` at ``~/.cache/higherhrnet_plugin/
     inductor`` unless the user set it (inductor's default is under /tmp,
-    gone after a reboot); returns the directory."""
-    os.environ.setdefault('TORCHINDUCTOR_CACHE_DIR',
-                          osp.expanduser(osp.join(CACHE_ROOT, 'inductor')))
+    gone after a reboot); returns the directory.
+
+    Importing MMPose already has inductor write its default into the
+    variable, so that value counts as not set."""
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+    current = os.environ.get('TORCHINDUCTOR_CACHE_DIR')
+    if current is None or osp.abspath(current) == osp.abspath(
+            default_cache_dir()):
+        os.environ['TORCHINDUCTOR_CACHE_DIR'] = osp.expanduser(
+            osp.join(CACHE_ROOT, 'inductor'))
     return os.environ['TORCHINDUCTOR_CACHE_DIR']
 
 

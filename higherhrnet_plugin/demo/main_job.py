@@ -33,10 +33,12 @@ def _plan(cfg: Config, fast_path: str, budget_s: Optional[float],
     if not budget_s:
         return fast_path, timings, TrainTimeHook()
     t = timings[fast_path]
+    max_epochs = cfg.train_cfg.max_epochs
     set_epochs(cfg, fit_epochs(cfg, left - times['calibration'],
                                t['s_per_step'], t['overhead_s']))
     set_val_interval(cfg, val_interval)
-    return fast_path, timings, budget_hook(cfg, budget_s, reserve_s)
+    return fast_path, timings, budget_hook(cfg, budget_s, reserve_s,
+                                           max_epochs)
 
 
 def _draw_curves(work_dir: str, kind: str) -> str:

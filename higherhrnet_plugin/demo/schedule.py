@@ -9,9 +9,9 @@ import os.path as osp
 from mmengine.config import Config
 
 # seconds kept per drawn image after the test: 3 val images (pose, heatmap
-# and tag PNGs) took 70 s on the 2-core AMD EPYC Zen 3 under a load of ~8
-# from other jobs (draw_predictions of a 1-epoch model)
-PICTURE_S = 23.0
+# and tag PNGs) and the learning curve took 2.9 s on the 2-core AMD EPYC
+# Zen 3 (a 5-epoch demo model); 70 s under a load of ~8 from other jobs
+PICTURE_S = 5.0
 
 
 def dataset_size(dataset_cfg) -> int:
@@ -43,13 +43,16 @@ def fit_epochs(cfg: Config, budget_s: float, sec_per_iter: float,
     return epochs
 
 
-def budget_hook(cfg: Config, budget_s: float, reserve_s: float):
+def budget_hook(cfg: Config, budget_s: float, reserve_s: float,
+                max_epochs: int):
     """An :class:`~higherhrnet_plugin.engine.hooks.EpochWallClockBudgetHook`
-    with the config's lr schedule (as fractions of training), and the config
-    without its ``param_scheduler`` (the hook sets the lr instead)."""
+    with the config's lr schedule (as fractions of training), raising the
+    epochs up to ``max_epochs`` if they fit, and the config without its
+    ``param_scheduler`` (the hook sets the lr instead)."""
     from ..analysis.budget_training import budget_schedule
     from ..engine.hooks.wall_clock_budget_hook import \
         EpochWallClockBudgetHook
     schedule = budget_schedule(cfg, dataset_size(cfg.train_dataloader.dataset))
     cfg.param_scheduler = None
-    return EpochWallClockBudgetHook(budget_s, schedule, reserve_s=reserve_s)
+    return EpochWallClockBudgetHook(budget_s, schedule, reserve_s=reserve_s,
+                                    max_epochs=max_epochs)

@@ -103,6 +103,24 @@ def test_epochs_run_out_first_the_lr_anneals_anyway(monkeypatch):
     assert lrs[-1] < 0.05  # by the fraction of iterations
 
 
+@pytest.mark.parametrize('cap,expected', [(30, 9), (4, 4)])
+def test_steps_faster_than_planned_raise_the_epochs(monkeypatch, cap,
+                                                    expected):
+    from higherhrnet_plugin.engine.hooks.wall_clock_budget_hook import \
+        EpochWallClockBudgetHook
+    # a calibration 5x too slow planned 2 epochs validated each; epochs take
+    # 10 s, validations 2 s: 100 s hold 9 epochs, 3 validations (every 4th
+    # and the last) and the test
+    clock, runner = _fake(monkeypatch, 2, 5, val_interval=1)
+    hook = EpochWallClockBudgetHook(100.0, dict(cosine=0.0),
+                                    max_epochs=cap)
+    epochs, lrs = _run(hook, clock, runner, 5, 2.0, val_s=2.0)
+    assert epochs == expected and runner.train_loop.max_epochs == expected
+    assert clock[0] - 1000.0 + 2.0 <= 100.0  # the test still fits
+    assert len(hook.clock.val_s) <= 3  # as many validations as planned
+    assert lrs == sorted(lrs, reverse=True) and lrs[-1] < 0.1
+
+
 def test_train_fast_path_hook_compiles_training_only():
     import torch.nn as nn
 

@@ -47,6 +47,7 @@ def _check(data, work, levels):
         pngs = list(vis.glob(f'{kind}_*.png'))
         assert len(pngs) == 1, kind
         assert pngs[0].read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert (work / 'learning_curve.png').read_bytes()[:4] == b'\x89PNG'
     cfg = next(work.glob('*.py')).read_text()
     assert f'num_deconv_layers={levels - 1}' in cfg.replace(' ', '')
 
@@ -137,3 +138,34 @@ def test_bad_option_is_a_one_line_error(tmp_path, option, value, words):
     # nothing written: not the data, not the work dir
     assert not (tmp_path / 'data').exists()
     assert not (tmp_path / 'work').exists()
+
+
+def test_a_data_root_of_another_scene_is_refused_in_one_line(tmp_path):
+    from higherhrnet_plugin.datasets.synthetic_coco import make_synthetic_coco
+    data = tmp_path / 'data'
+    make_synthetic_coco(str(data), num_train=1, num_val=1, scene='hard')
+    before = sorted(p.stat().st_mtime_ns for p in data.rglob('*'))
+    proc = subprocess.run(
+        [sys.executable, str(DEMO), '--data-root', str(data), '--work-dir',
+         str(tmp_path / 'work'), '--num-train', '1', '--num-val', '1'],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('demo: ') \
+        and 'hard' in lines[0] and 'easy' in lines[0], proc.stderr
+    assert sorted(p.stat().st_mtime_ns for p in data.rglob('*')) == before
+    assert not (tmp_path / 'work').exists()
+
+
+def test_inductor_cache_is_ours_unless_the_user_chose_one(monkeypatch):
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+
+    from higherhrnet_plugin.demo.fast_path import use_inductor_cache
+    ours = os.path.expanduser('~/.cache/higherhrnet_plugin/inductor')
+    # inductor writes its default into the variable when first asked
+    monkeypatch.setenv('TORCHINDUCTOR_CACHE_DIR', default_cache_dir())
+    assert use_inductor_cache() == ours
+    monkeypatch.delenv('TORCHINDUCTOR_CACHE_DIR')
+    assert use_inductor_cache() == ours
+    monkeypatch.setenv('TORCHINDUCTOR_CACHE_DIR', '/tmp/the_users_own')
+    assert use_inductor_cache() == '/tmp/the_users_own'

@@ -97,7 +97,10 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
     After each epoch the hook predicts the next one (the median epoch, its
     validation if due) and, if it would not end in time, makes this epoch the
     loop's last: the last-epoch validation and checkpoint then happen as
-    usual, and training ends on time however fast the steps turn out.
+    usual, and training ends on time however slow the steps turn out. When
+    more epochs fit than the loop plans (the steps run faster than
+    calibrated), it raises the loop's epochs up to ``max_epochs``, with as
+    many validations as planned, so the budget is not left unused.
 
     Args:
         budget_s (float): seconds from ``before_train`` to the end of what
@@ -106,6 +109,8 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
         reserve_s (float): seconds kept after training (e.g. drawing).
         reserve_vals (int): validations' time kept after training (1: a
             test on the val set). Defaults to 1.
+        max_epochs (int, optional): the most epochs the loop may be raised
+            to. Defaults to None: never raised.
 
     Attributes:
         clock (TrainTimeHook): the epochs', iterations' and validations'
@@ -119,10 +124,12 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
                  budget_s: float,
                  schedule: Optional[dict] = None,
                  reserve_s: float = 0.0,
-                 reserve_vals: int = 1):
+                 reserve_vals: int = 1,
+                 max_epochs: Optional[int] = None):
         super().__init__(budget_s, schedule)
         self.reserve_s = float(reserve_s)
         self.reserve_vals = int(reserve_vals)
+        self.max_epochs = max_epochs
         self.clock = TrainTimeHook()
         self.stopped_at = self.planned_iters = None
 
@@ -146,10 +153,14 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
         self.clock.after_train(runner)
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        planned = self.planned_iters or runner.max_iters
+        if self.max_epochs and not self.planned_iters:
+            # the loop may yet be raised: its iterations are no end of the lr
+            planned = planned * max(1, self.max_epochs //
+                                    runner.train_loop.max_epochs)
         frac = max((time.perf_counter() - self.t0) /
                    max(self._train_end(runner), 1e-6),
-                   runner.iter / max(1, self.planned_iters or
-                                     runner.max_iters))
+                   runner.iter / max(1, planned))
         f = lr_factor(frac, **self.schedule)
         for g, lr in zip(runner.optim_wrapper.param_groups, self.base):
             g['lr'] = lr * f
@@ -180,7 +191,10 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
         # the lr's iteration fraction: it ends annealed in the last one
         fit = (self._train_end(runner) - elapsed - val_now) // (
             epoch + val / loop.val_interval)
-        self.planned_iters = min(runner.max_iters, round(
+        if self.max_epochs and loop.max_epochs < min(self.max_epochs,
+                                                     done + fit):
+            self._raise_epochs(runner, min(self.max_epochs, int(done + fit)))
+        self.planned_iters = min(loop.max_epochs * runner.iter // done, round(
             (done + max(0, fit)) * runner.iter / done))
         # the next epoch, then its validation as the last one
         end = elapsed + val_now + epoch + val
@@ -192,6 +206,17 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
                 f'at {end:.0f} s of training, past the {self.budget_s:.0f} s '
                 f'budget less {self.reserve_vals} test(s) of {val:.0f} s and '
                 f'{self.reserve_s:.0f} s kept for after training')
+
+    def _raise_epochs(self, runner, epochs: int) -> None:
+        """Train ``epochs`` in all, validating as often as planned."""
+        loop = runner.train_loop
+        vals = max(1, loop.max_epochs // loop.val_interval)
+        runner.logger.info(
+            f'time budget: {epochs} epochs fit, not {loop.max_epochs}: '
+            f'training on, validating every {max(1, epochs // vals)}')
+        loop._max_epochs = epochs
+        loop._max_iters = epochs * (runner.iter // (runner.epoch + 1))
+        loop.val_interval = max(1, epochs // vals)
 
     def before_val(self, runner) -> None:
         self.clock.before_val(runner)
