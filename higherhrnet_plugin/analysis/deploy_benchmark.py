@@ -25,7 +25,7 @@ import os.path as osp
 import tempfile
 import time
 from contextlib import contextmanager
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -188,9 +188,12 @@ def same_poses(diff: Dict[str, float], keypoint_tol: float = 1e-3,
 def benchmark_deploy(config: str, image: str, repeats: int = 5,
                      threads: int = 2,
                      methods: Sequence[str] = METHODS,
-                     warmup: int = 1) -> dict:
+                     warmup: int = 1,
+                     checkpoint: Optional[str] = None) -> dict:
     """Median image-to-poses seconds of each method on ``image``, after
-    ``warmup`` untimed runs (the poses are those of the last run).
+    ``warmup`` untimed runs (the poses are those of the last run), for the
+    config's model with ``checkpoint``'s weights, or random ones
+    (:func:`random_w32`) without.
 
     Returns:
         dict: ``image``, ``input_hw``, ``threads``, ``repeats``,
@@ -213,8 +216,14 @@ def benchmark_deploy(config: str, image: str, repeats: int = 5,
     img = cv2.imread(image, cv2.IMREAD_COLOR) if osp.isfile(image) else None
     if img is None:
         raise BenchmarkError(f'--image: cannot read {image!r}')
+    if checkpoint is not None and not osp.isfile(checkpoint):
+        raise BenchmarkError(f'--checkpoint: no such file {checkpoint!r}')
     torch.set_num_threads(threads)
-    model = random_w32(config)
+    if checkpoint is None:
+        model = random_w32(config)
+    else:
+        from mmpose.apis import init_model
+        model = init_model(config, checkpoint, device='cpu').eval()
     cfg = Config.fromfile(config)
     input_size = test_input_size(Compose(cfg.test_dataloader.dataset.pipeline))
     runners, export_seconds = {}, None

@@ -17,6 +17,8 @@ TOOL = REPO / 'tools' / 'analysis' / 'benchmark_deploy.py'
     (['--image', 'no_such.jpg'], "--image: cannot read 'no_such.jpg'"),
     (['--methods', 'pytorch', 'tensorrt'], "--methods: 'tensorrt'"),
     (['--config', 'no_such.py'], "config: no such file 'no_such.py'"),
+    (['--checkpoint', 'no_such.pth'],
+     "--checkpoint: no such file 'no_such.pth'"),
 ])
 def test_bad_option_is_one_line(args, culprit):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='')

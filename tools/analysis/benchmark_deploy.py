@@ -6,7 +6,7 @@ network, aggregation, decode), checking that the poses are the same (see
 poses differ from PyTorch eager's.
 
 Usage: python tools/analysis/benchmark_deploy.py [--config CONFIG]
-       [--image ../shared/data/coco/000000000785.jpg] [--repeats 5]
+       [--checkpoint CKPT] [--image ../shared/data/coco/000000000785.jpg] [--repeats 5]
        [--warmup 1]
        [--threads 2] [--methods original pytorch onnxruntime openvino]
        [--json PATH]
@@ -33,6 +33,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config', default=CONFIG,
                         help='model config (default: W32-512 COCO)')
+    parser.add_argument('--checkpoint',
+                        help='trained weights (default: random weights, '
+                        'output layers amplified)')
     parser.add_argument('--image', default=IMAGE,
                         help='the image (default: the shared COCO '
                         '000000000785.jpg)')
@@ -61,7 +64,8 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         result = benchmark_deploy(args.config, args.image, args.repeats,
-                                  args.threads, args.methods, args.warmup)
+                                  args.threads, args.methods, args.warmup,
+                                  args.checkpoint)
     except BenchmarkError as e:
         raise SystemExit(str(e))
     print(f'{args.image}: input {result["input_hw"][0]}x'
