@@ -3,8 +3,7 @@
     python tools/infer.py IMAGE_OR_DIR --config CONFIG --checkpoint CKPT
         [--out-dir work_dirs/infer] [--tta] [--device cpu] [--kpt-thr 0.1]
         [--max-pixels 25000000] [--trust-checkpoint]
-        [--backend pytorch|onnxruntime|openvino] [--onnx MODEL.onnx]
-        [--threads N]
+        [--backend pytorch|onnxruntime|openvino] [--onnx M.onnx] [--threads N]
 
 IMAGE_OR_DIR is one image or a folder (every image file in it, sorted by
 name; not recursive). Writes, without deleting anything already in OUT_DIR:
@@ -20,8 +19,9 @@ name; not recursive). Writes, without deleting anything already in OUT_DIR:
 
 ``--tta`` runs the config's ``tta_model`` on its ``tta_pipeline`` (for our
 configs: scales 2, 1, 0.5 plus flips, heatmaps aggregated before grouping),
-as ``tools/test.py --tta`` does. The checkpoint is loaded weights-only;
-``--trust-checkpoint`` unpickles it fully (code in it runs). An image over ``--max-pixels`` is decoded
+as ``tools/test.py --tta`` does (an exported graph holds those views). The
+checkpoint is loaded weights-only; ``--trust-checkpoint`` unpickles it fully
+(code in it runs). An image over ``--max-pixels`` is decoded
 reduced (a JPEG, by 2, 4 or 8) or skipped; its overlay is drawn reduced.
 
 ``--backend onnxruntime|openvino`` runs an exported graph (flip test inside;
@@ -30,8 +30,7 @@ without it CONFIG + CKPT exported first to ``OUT_DIR/model.onnx``. The same
 files are written; the overlays use the config's visualizer.
 
 Bad input stops with one line on stderr and a nonzero exit code; an image in
-a folder that cannot be read is reported (one line) and skipped, the others
-are processed and written, and the exit code is 1.
+a folder that cannot be read is reported in one line and skipped (exit 1).
 """
 import argparse
 import os.path as osp
@@ -83,9 +82,6 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.backend == 'pytorch' and args.onnx:
         parser.error('--onnx: needs --backend onnxruntime or openvino')
-    if args.backend != 'pytorch' and args.tta:
-        parser.error('--tta: the pytorch backend only (export with '
-                     'tools/deployment/export_onnx.py --scales 2 1 0.5)')
     if args.checkpoint is None and args.onnx is None:
         parser.error('--checkpoint is required (or --onnx with '
                      '--backend onnxruntime/openvino)')
@@ -108,10 +104,14 @@ def main(argv=None):
                     tta=args.tta, kpt_thr=args.kpt_thr)
             else:
                 onnx = args.onnx or export_for_inference(
-                    args.config, args.checkpoint, args.out_dir)
+                    args.config, args.checkpoint, args.out_dir, args.tta)
                 predictor = OnnxPosePredictor(
                     onnx, args.config, args.backend, args.threads,
                     kpt_thr=args.kpt_thr)
+                if args.tta and len(predictor.estimator.metadata.scales) < 2:
+                    raise InferenceError(
+                        f'--tta: {onnx!r} holds one scale (export it with '
+                        'tools/deployment/export_onnx.py --scales 2 1 0.5)')
         summary = infer_images(files, predictor.predict, args.out_dir,
                                draw=predictor.draw,
                                max_pixels=args.max_pixels)

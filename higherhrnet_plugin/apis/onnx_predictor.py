@@ -18,16 +18,21 @@ from .pytorch_predictor import PyTorchPosePredictor, _load_config
 EXPORTED_ONNX = 'model.onnx'
 
 
-def export_for_inference(config: str, checkpoint: str, out_dir: str) -> str:
-    """Export ``config`` + ``checkpoint`` (flip test, dynamic H/W) to
+def export_for_inference(config: str, checkpoint: str, out_dir: str,
+                         tta: bool = False) -> str:
+    """Export ``config`` + ``checkpoint`` (flip test, dynamic H/W; with
+    ``tta`` the config's ``tta_model`` scales and flip) to
     ``out_dir/model.onnx``; returns its path."""
     from ..deploy.export import export_onnx, test_input_size
+    tta_model = _load_config(config, tta).get('tta_model') if tta else None
     predictor = PyTorchPosePredictor(config, checkpoint)
     out_file = osp.join(out_dir, EXPORTED_ONNX)
+    views = dict(scales=tuple(tta_model.scales),
+                 flip_test=tta_model.get('flip_test', True)) if tta else {}
     try:
         os.makedirs(out_dir, exist_ok=True)
         export_onnx(predictor.model, out_file, dynamic=True,
-                    input_size=test_input_size(predictor.pipeline))
+                    input_size=test_input_size(predictor.pipeline), **views)
     except (DeployError, OSError) as e:
         raise InferenceError(f'export: {e}')
     return out_file

@@ -98,3 +98,31 @@ def test_onnx_without_our_metadata_is_one_line(work):
     assert len(lines) == 1 and str(onnx_file) in lines[0], proc.stderr
     assert 'metadata_props' in lines[0]
     assert not (out / 'results.json').exists()
+
+
+def test_tta_exports_the_config_views_or_refuses_one_scale(work):
+    import cv2
+
+    from higherhrnet_plugin.deploy import OnnxPoseEstimator
+    work, ckpt, _ = work
+    images = work / 'small'
+    images.mkdir()
+    cv2.imwrite(str(images / '1.png'), cv2.resize(
+        cv2.imread(str(SHARED_COCO / IMAGES[0])), (96, 64)))
+    out = work / 'tta'
+    proc = _run(images, '--config', CONFIG, '--checkpoint', ckpt,
+                '--out-dir', out, '--backend', 'onnxruntime', '--tta',
+                cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    onnx_file = out / 'model.onnx'
+    assert OnnxPoseEstimator(str(onnx_file)).metadata.scales == [2, 1, 0.5]
+    assert (out / 'results.json').is_file()
+    # a one-scale graph cannot run the multi-scale test: one line
+    single = work / 'onnxruntime' / 'model.onnx'
+    proc = _run(images, '--config', CONFIG, '--onnx', single, '--tta',
+                '--out-dir', work / 'tta1', '--backend', 'onnxruntime',
+                cwd=work)
+    lines = [ln for ln in proc.stderr.splitlines()
+             if ln.strip() and 'Warning' not in ln]
+    assert proc.returncode != 0 and len(lines) == 1, proc.stderr
+    assert '--tta' in lines[0] and str(single) in lines[0]
