@@ -124,7 +124,9 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         decode_topk (int): candidates per joint (the original's
             ``MAX_NUM_PEOPLE``). Defaults to 30.
         decode_max_instances (int, optional): most people kept (in the
-            grouping's order). Defaults to ``decode_topk``.
+            grouping's order). Defaults to None: every group the matching
+            makes, as the original (``decode_topk`` bounds the candidates
+            of each joint, not the people). A cap departs from the original.
         decode_detection_threshold (float): Defaults to 0.1.
         decode_tag_threshold (float): Defaults to 1.
         decode_adjust / decode_refine (bool): Defaults to True.
@@ -181,9 +183,8 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         self.tag_per_keypoint = tag_per_keypoint
         self.decode_nms_kernel = int(decode_nms_kernel)
         self.decode_topk = int(decode_topk)
-        self.decode_max_instances = int(
-            decode_max_instances if decode_max_instances is not None
-            else decode_topk)
+        self.decode_max_instances = (None if decode_max_instances is None
+                                     else int(decode_max_instances))
         self.decode_detection_threshold = float(decode_detection_threshold)
         self.decode_tag_threshold = float(decode_tag_threshold)
         self.decode_adjust = bool(decode_adjust)

@@ -211,15 +211,19 @@ class DecodeOptions:
             permutation of ``range(K)`` (the original's for COCO:
             :data:`COCO_JOINT_ORDER`).
         nms_kernel: max-pool NMS kernel. topk: candidates per joint (the
-            original's ``MAX_NUM_PEOPLE``). max_instances: most people
-            returned (in the grouping's order).
+            original's ``MAX_NUM_PEOPLE``: it bounds each joint's
+            candidates, not the people). max_instances: most people
+            returned (in the grouping's order), or None for every group the
+            matching makes, as the original. A cap departs from the
+            original (COCO's evaluation keeps the 20 best-scoring people of
+            an image anyway).
         detection_threshold, tag_threshold, use_detection_val,
         ignore_too_much, adjust, refine: as the original's test options.
     """
     joint_order: Tuple[int, ...]
     nms_kernel: int = 5
     topk: int = 30
-    max_instances: int = 30
+    max_instances: Optional[int] = None
     detection_threshold: float = 0.1
     tag_threshold: float = 1.0
     adjust: bool = True
@@ -297,10 +301,10 @@ def group_people(maps, options: DecodeOptions,
 
 
 def split_people(people: np.ndarray, scores: np.ndarray, num_joints: int,
-                 max_instances: int
+                 max_instances: Optional[int] = None
                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(keypoints (N, K, 2), keypoint_scores (N, K), instance_scores (N,))
-    of the first ``max_instances`` people."""
+    of the first ``max_instances`` people (all of them when None)."""
     people = people[:max_instances]
     scores = np.asarray(scores, dtype=np.float32).reshape(-1)[:max_instances]
     if people.shape[0] == 0:
@@ -313,7 +317,7 @@ def split_people(people: np.ndarray, scores: np.ndarray, num_joints: int,
 def decode_maps(maps, options: DecodeOptions
                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`group_people`, then the first ``options.max_instances``
-    people as (keypoints (N, K, 2), keypoint_scores (N, K),
+    people (all when None) as (keypoints (N, K, 2), keypoint_scores (N, K),
     instance_scores (N,)), all float32, keypoints in heatmap pixels."""
     people, scores = group_people(maps, options)
     return split_people(people, scores, maps.num_joints,
@@ -336,7 +340,8 @@ def decode_people(heatmaps: np.ndarray, tags: np.ndarray,
     Returns:
         keypoints (N, K, 2) float32 in heatmap (= network input) pixels,
         keypoint_scores (N, K) float32 (heatmap values) and
-        instance_scores (N,) float32, N <= ``options.max_instances``.
+        instance_scores (N,) float32 (N <= ``options.max_instances`` when
+        set).
     """
     return decode_maps(NumpyMaps(heatmaps, tags, options.nms_kernel),
                        options)
@@ -375,7 +380,7 @@ def parse_poses(heatmaps: np.ndarray,
         tg = tg[0]
     options = DecodeOptions(
         joint_order=joint_order, nms_kernel=nms_kernel,
-        topk=max_num_people, max_instances=max_num_people,
+        topk=max_num_people,
         detection_threshold=detection_threshold,
         tag_threshold=tag_threshold, adjust=adjust, refine=refine,
         use_detection_val=use_detection_val,

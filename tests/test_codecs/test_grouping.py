@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Grouping / test-time post-processing against the original HigherHRNet."""
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,8 @@ VECTORS = sorted(REFERENCE.glob('flip_*.npz')) + sorted(
     'project checkouts have ../shared/reference)')
 @pytest.mark.parametrize('name', [
     'flip_000000000785', 'flip_000000040083', 'flip_000000196141',
-    'flip_000000197388', 'flip_crowd15', 'ms_000000000785',
+    'flip_000000197388', 'flip_crowd15', 'flip_noisy_crowd25',
+    'ms_000000000785',
     'ms_000000040083', 'ms_000000196141', 'ms_000000197388'
 ])
 def test_inference_vectors(name):
@@ -34,6 +36,31 @@ def test_inference_vectors(name):
         pytest.skip(f'{path} absent')
     ok, msg = check_inference_vector(path)
     assert ok, msg
+
+
+@pytest.mark.skipif(
+    not (REFERENCE / 'flip_noisy_crowd25.npz').exists(),
+    reason=f'{REFERENCE}/flip_noisy_crowd25.npz not found')
+def test_no_cap_on_people_by_default():
+    """25 poses with noisy tags: the original keeps all 86 groups its
+    matching makes (``decode_topk`` bounds each joint's candidates, not
+    the people); ``decode_max_instances`` is an opt-in cap keeping the first
+    N of those same people."""
+    from higherhrnet_plugin.reference.inference_vectors import (
+        config_codec, decode_inference_vector)
+    data = np.load(REFERENCE / 'flip_noisy_crowd25.npz')
+    assert len(data['expected_keypoints']) == 86
+    codec = config_codec(
+        'configs/higherhrnet/coco/'
+        'higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py')
+    assert codec.decode_max_instances is None
+    kpts, scores = decode_inference_vector(data, codec)
+    assert len(kpts) == 86
+    capped = copy.copy(codec)
+    capped.decode_max_instances = 30
+    kpts30, scores30 = decode_inference_vector(data, capped)
+    np.testing.assert_array_equal(kpts30, kpts[:30])
+    np.testing.assert_array_equal(scores30, scores[:30])
 
 
 def test_all_zero_heatmaps_give_no_people():
