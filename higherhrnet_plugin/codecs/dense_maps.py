@@ -25,7 +25,8 @@ class NumpyMaps:
 
     Args:
         heatmaps: (K, H, W) float32 aggregated heatmaps.
-        tags: (K, H, W, T) float32 stacked tags.
+        tags: (K, H, W, T) float32 stacked tags, or (1, H, W, T): one tag
+            map that every joint reads (``tag_per_keypoint=False``).
         nms_kernel: the max-pool NMS kernel (odd).
     """
 
@@ -35,10 +36,16 @@ class NumpyMaps:
         tags = np.ascontiguousarray(tags, dtype=np.float32)
         if tags.ndim == 3:
             tags = tags[..., None]
+        if heatmaps.ndim == 3 and tags.ndim == 4 and tags.shape[0] == 1 \
+                and tags.shape[1:3] == heatmaps.shape[1:]:
+            # one tag map for all joints (the original's TAG_PER_JOINT:
+            # False): every joint reads it, as the original's expand
+            tags = np.broadcast_to(tags, heatmaps.shape + tags.shape[3:])
         if heatmaps.ndim != 3 or tags.shape[:3] != heatmaps.shape:
             raise ValueError(
-                f'heatmaps (K, H, W) and tags (K, H, W, T) expected, got '
-                f'{tuple(heatmaps.shape)} and {tuple(tags.shape)}')
+                f'heatmaps (K, H, W) and tags (K, H, W, T) or (1, H, W, T) '
+                f'expected, got {tuple(heatmaps.shape)} and '
+                f'{tuple(tags.shape)}')
         self.num_joints, self.height, self.width = heatmaps.shape
         self.tag_dim = tags.shape[3]
         self.nms_kernel = int(nms_kernel)

@@ -22,7 +22,8 @@ class TorchMaps:
 
     Args:
         heatmaps: (K, H, W) aggregated heatmaps.
-        tags: (K, H, W, T) stacked tags ((K, H, W) is T = 1).
+        tags: (K, H, W, T) stacked tags ((K, H, W) is T = 1), or
+            (1, H, W, T): one tag map that every joint reads.
         nms_kernel: the max-pool NMS kernel (odd).
     """
 
@@ -32,11 +33,16 @@ class TorchMaps:
         tags = tags.detach().float()
         if tags.dim() == 3:
             tags = tags[..., None]
+        if heatmaps.dim() == 3 and tags.dim() == 4 and tags.shape[0] == 1 \
+                and tags.shape[1:3] == heatmaps.shape[1:]:
+            # one tag map for all joints, as NumpyMaps
+            tags = tags.expand(heatmaps.shape[0], -1, -1, -1)
         if heatmaps.dim() != 3 or tuple(tags.shape[:3]) != tuple(
                 heatmaps.shape):
             raise ValueError(
-                f'heatmaps (K, H, W) and tags (K, H, W, T) expected, got '
-                f'{tuple(heatmaps.shape)} and {tuple(tags.shape)}')
+                f'heatmaps (K, H, W) and tags (K, H, W, T) or (1, H, W, T) '
+                f'expected, got {tuple(heatmaps.shape)} and '
+                f'{tuple(tags.shape)}')
         self.num_joints, self.height, self.width = heatmaps.shape
         self.tag_dim = int(tags.shape[3])
         self.nms_kernel = int(nms_kernel)

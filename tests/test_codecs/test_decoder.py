@@ -215,7 +215,7 @@ def test_stage_times_and_options_round_trip():
     with pytest.raises(ValueError, match='not a permutation'):
         decode_people(hm, tags, DecodeOptions(joint_order=(0, 1)))
     with pytest.raises(ValueError, match=r'tags \(K, H, W, T\)'):
-        decode_people(hm, tags[:1], options)
+        decode_people(hm, tags[:2], options)
 
 
 def test_codec_decode_is_decode_people():
