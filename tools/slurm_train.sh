@@ -2,7 +2,8 @@
 # Training on a Slurm cluster (MMPose's tools/slurm_train.sh):
 #   [GPUS=16] [GPUS_PER_NODE=8] tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]
 # One task per GPU; MMEngine's slurm launcher needs CUDA (it calls
-# torch.cuda.set_device). On CPU-only machines use tools/dist_train.sh.
+# torch.cuda.set_device): without a GPU each task stops with one line naming
+# the cause. CPU processes: CUDA_VISIBLE_DEVICES= bash tools/dist_train.sh.
 
 set -x
 

@@ -11,7 +11,9 @@ batches and speed options.
 CHECKPOINT loads weights-only; ``--trust-checkpoint`` unpickles it fully
 (only for files you trust). ``--batch-size N`` tests in batches of images
 that share their input shape (the same numbers as batch 1); the speed options
-are measured in docs/batched_testing.md.
+are measured in docs/batched_testing.md. A distributed launcher without a
+GPU stops with one line, unless ``CUDA_VISIBLE_DEVICES`` is set and empty;
+``--out`` and ``--dump`` are written by rank 0.
 """
 import argparse
 import os
@@ -61,6 +63,9 @@ def parse_args():
 def merge_args(cfg, args):
     """Merge command-line arguments into the config (``--cfg-options``
     first, as MMDetection does, so they address the config as written)."""
+    # test images keep their aspect ratio, so input shapes vary: cuDNN's
+    # benchmark (on for training) would re-tune at every new shape
+    cfg.setdefault('env_cfg', {})['cudnn_benchmark'] = False
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.load_from = args.checkpoint
@@ -93,13 +98,15 @@ def merge_args(cfg, args):
 
 
 class SaveMetricsHook(Hook):
-    """Writes the test metrics to a file once they exist."""
+    """Writes the test metrics to a file once they exist, on rank 0 only
+    (every rank holds the same metrics). ``--dump``'s ``DumpResults`` writes
+    on rank 0 alone already: MMEngine computes metrics there only."""
 
     def __init__(self, out_file):
         self.out_file = out_file
 
     def after_test_epoch(self, runner, metrics=None):
-        if metrics is not None:
+        if metrics is not None and runner.rank == 0:
             mmengine.dump(metrics, self.out_file)
 
 

@@ -4,6 +4,9 @@
         [--no-validate] [--auto-scale-lr] [--cfg-options k=v ...]
         [--launcher {none,pytorch,slurm,mpi}] [--trust-checkpoint]
 
+A distributed launcher without a GPU stops with one line, unless
+``CUDA_VISIBLE_DEVICES`` is set and empty (CPU processes on purpose); so does
+mixed precision (``--amp`` or a config's ``AmpOptimWrapper``) without a GPU.
 Checkpoints (``--resume``, ``load_from``, ``init_cfg``) load weights-only;
 ``--trust-checkpoint`` unpickles them fully (only for files you trust).
 """
@@ -18,6 +21,7 @@ from higherhrnet_plugin.engine import (
     CheckpointLoadError, CheckpointSaveError, NonFiniteLossError,
     add_trust_argument, prepare_distributed, resolve_work_dir,
     trusted_checkpoints)
+from higherhrnet_plugin.engine.launch import check_amp_device
 
 
 def parse_args():
@@ -65,6 +69,7 @@ def merge_args(cfg, args):
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     prepare_distributed(cfg, args.launcher)
+    check_amp_device(cfg, '--amp' if args.amp else args.config)
     return cfg
 
 

@@ -1,6 +1,6 @@
 # A narrow HigherHRNet that trains on CPU in minutes: the main job of
 # `make demo` on data/synthetic_coco (tools/make_synthetic_coco.py).
-_base_ = ['../higherhrnet/coco/higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py']
+_base_ = ['../higherhrnet/coco/higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py']
 
 train_cfg = dict(max_epochs=30, val_interval=10)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-3))
@@ -67,9 +67,11 @@ val_pipeline = [
                     'flip', 'flip_direction', 'flip_indices', 'raw_ann_info',
                     'skeleton_links'))
 ]
+# a CPU run: no pinned memory (it needs a GPU)
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
+    pin_memory=False,
     dataset=dict(
         data_root=data_root,
         ann_file='annotations/person_keypoints_train.json',

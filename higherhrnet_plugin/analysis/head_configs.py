@@ -10,8 +10,8 @@ PACKAGE_FILES = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
 
 DEFAULT_HEADS = [
     ('higherhrnet-w32', 'configs/higherhrnet/coco/'
-     'higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py'),
-    ('ae-w32', 'configs/ae/coco/ae_hrnet-w32_8xb24-300e_coco-512x512.py'),
+     'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py'),
+    ('ae-w32', 'configs/ae/coco/ae_hrnet-w32_8xb12-300e_coco-512x512.py'),
     ('dekr-w32', 'mmpose::body_2d_keypoint/dekr/coco/'
      'dekr_hrnet-w32_8xb10-140e_coco-512x512.py'),
     ('cid-w32', 'mmpose::body_2d_keypoint/cid/coco/'

@@ -71,7 +71,7 @@ def build_demo_cfg(data_root: str,
 
 def to_baseline(cfg: Config) -> None:
     """No deconv level: heatmaps and tags at 1/4 only (as
-    configs/ae/coco/ae_hrnet-w32_8xb24-300e_coco-512x512.py), in place."""
+    configs/ae/coco/ae_hrnet-w32_8xb12-300e_coco-512x512.py), in place."""
     codec = copy.deepcopy(cfg.codec)
     w, h = codec['input_size']
     codec['heatmap_sizes'] = [(w // 4, h // 4)]

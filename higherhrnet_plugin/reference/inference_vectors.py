@@ -23,9 +23,9 @@ COCO_FLIP_INDICES = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
 #: the config whose decoder decodes each dataset's vectors
 DATASET_CONFIGS = dict(
     coco='configs/higherhrnet/coco/'
-    'higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py',
+    'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py',
     crowdpose='configs/higherhrnet/crowdpose/'
-    'higherhrnet_hrnet-w32_8xb24-300e_crowdpose-512x512.py')
+    'higherhrnet_hrnet-w32_8xb12-300e_crowdpose-512x512.py')
 
 
 @lru_cache()

@@ -52,7 +52,7 @@ def test_no_cap_on_people_by_default():
     assert len(data['expected_keypoints']) == 86
     codec = config_codec(
         'configs/higherhrnet/coco/'
-        'higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py')
+        'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py')
     assert codec.decode_max_instances is None
     kpts, scores = decode_inference_vector(data, codec)
     assert len(kpts) == 86

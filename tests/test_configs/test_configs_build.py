@@ -11,33 +11,33 @@ CONFIGS = Path(__file__).parents[2] / 'configs'
 # measured with this test's build; W32 and W48 are the original's counts
 # (../shared/reference/README.md)
 PARAMS = {
-    'ae/coco/ae_hrnet-w32_8xb24-300e_coco-512x512.py': 28_536_674,
+    'ae/coco/ae_hrnet-w32_8xb12-300e_coco-512x512.py': 28_536_674,
     'custom/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic5-256x256.py':
     1_231_231,
     'demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py':
     1_237_987,
     'higherhrnet/coco/ablations/'
-    'table4b_mrs_hrnet-w32_8xb24-300e_coco-512x512.py': 28_553_683,
+    'table4b_mrs_hrnet-w32_8xb12-300e_coco-512x512.py': 28_553_683,
     'higherhrnet/coco/ablations/'
-    'table4c_mrs-concat_hrnet-w32_8xb24-300e_coco-512x512.py': 28_571_091,
+    'table4c_mrs-concat_hrnet-w32_8xb12-300e_coco-512x512.py': 28_571_091,
     'higherhrnet/coco/ablations/table4d_mrs-concat-aggregation_hrnet-w32_'
-    '8xb24-300e_coco-512x512.py': 28_571_091,
-    'higherhrnet/coco/higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py':
+    '8xb12-300e_coco-512x512.py': 28_571_091,
+    'higherhrnet/coco/higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py':
     28_645_331,
-    'higherhrnet/coco/higherhrnet_hrnet-w32_8xb24-300e_coco-640x640.py':
+    'higherhrnet/coco/higherhrnet_hrnet-w32_8xb12-300e_coco-640x640.py':
     28_645_331,
-    'higherhrnet/coco/higherhrnet_hrnet-w32_8xb24-300e_coco-768x768.py':
+    'higherhrnet/coco/higherhrnet_hrnet-w32_8xb10-300e_coco-768x768.py':
     28_645_331,
-    'higherhrnet/coco/higherhrnet_hrnet-w40_8xb24-300e_coco-640x640.py':
+    'higherhrnet/coco/higherhrnet_hrnet-w40_8xb12-300e_coco-640x640.py':
     44_484_427,
-    'higherhrnet/coco/higherhrnet_hrnet-w48_8xb24-300e_coco-640x640.py':
+    'higherhrnet/coco/higherhrnet_hrnet-w48_8xb10-300e_coco-640x640.py':
     63_827_139,
-    'higherhrnet/coco/higherhrnet_litehrnet-18_8xb24-300e_coco-512x512.py':
+    'higherhrnet/coco/higherhrnet_litehrnet-18_8xb12-300e_coco-512x512.py':
     1_244_219,
     'higherhrnet/crowdpose/'
-    'higherhrnet_hrnet-w32_8xb24-300e_crowdpose-512x512.py': 28_641_962,
+    'higherhrnet_hrnet-w32_8xb12-300e_crowdpose-512x512.py': 28_641_962,
     'higherhrnet/crowdpose/'
-    'higherhrnet_hrnet-w48_8xb24-300e_crowdpose-640x640.py': 63_822_090,
+    'higherhrnet_hrnet-w48_8xb10-300e_crowdpose-640x640.py': 63_822_090,
 }
 
 

@@ -15,7 +15,7 @@ from higherhrnet_plugin.datasets.keypoint_subset import (
 CONFIGS = Path(__file__).parents[2] / 'configs'
 CUSTOM = CONFIGS / ('custom/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
                     'synthetic5-256x256.py')
-LITEHRNET = CONFIGS / ('higherhrnet/coco/higherhrnet_litehrnet-18_8xb24-'
+LITEHRNET = CONFIGS / ('higherhrnet/coco/higherhrnet_litehrnet-18_8xb12-'
                        '300e_coco-512x512.py')
 # nose, left/right shoulder, left/right hip of COCO's 17
 KEEP = (0, 5, 6, 11, 12)

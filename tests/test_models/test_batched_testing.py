@@ -25,7 +25,7 @@ COCO = REPO.parent / 'shared' / 'data' / 'coco'
 TINY_CFG = REPO / 'configs/demo/' \
     'higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py'
 W32_CFG = REPO / 'configs/higherhrnet/coco/' \
-    'higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py'
+    'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py'
 
 
 def _random_checkpoint(cfg, path, seed=0):

@@ -36,9 +36,9 @@ def _model_state(config):
 
 @pytest.mark.parametrize('keys,config', [
     ('official_higherhrnet_w32_512_keys.json',
-     'configs/higherhrnet/coco/higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py'),
+     'configs/higherhrnet/coco/higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py'),
     ('official_higherhrnet_w48_640_keys.json',
-     'configs/higherhrnet/coco/higherhrnet_hrnet-w48_8xb24-300e_coco-640x640.py'),
+     'configs/higherhrnet/coco/higherhrnet_hrnet-w48_8xb10-300e_coco-640x640.py'),
 ])
 def test_every_original_key_maps_onto_our_model(ref, keys, config):
     shapes = json.loads((ref / keys).read_text())

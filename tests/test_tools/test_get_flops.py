@@ -8,7 +8,7 @@ ROOT = Path(__file__).parents[2]
 
 def test_get_flops_reports_params_and_flops():
     config = ('configs/higherhrnet/coco/'
-              'higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py')
+              'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py')
     out = subprocess.run(
         [sys.executable, str(ROOT / 'tools/analysis/get_flops.py'),
          str(ROOT / config), '--shape', '128'],

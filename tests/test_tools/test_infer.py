@@ -21,7 +21,7 @@ INFER = ROOT / 'tools' / 'infer.py'
 CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
                  'synthetic-256x256.py')
 W32_CONFIG = ROOT / ('configs/higherhrnet/coco/higherhrnet_hrnet-w32_'
-                     '8xb24-300e_coco-512x512.py')
+                     '8xb12-300e_coco-512x512.py')
 SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
 COCO_IMAGE = SHARED_COCO / '000000000785.jpg'
 NUM_KEYPOINTS = 17

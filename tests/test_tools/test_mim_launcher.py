@@ -86,3 +86,32 @@ def test_mim_train_pytorch_launcher_two_cpu_processes(tmp_path):
     assert "'backend': 'gloo'" in log or 'gloo' in log
     # 4 images over 2 processes with batch 1: 2 iterations an epoch each
     assert 'Epoch(train) [1][2/2]' in log
+
+
+@pytest.mark.skipif(not MIM.exists() and shutil.which('mim') is None,
+                    reason='mim not installed')
+def test_mim_train_pytorch_launcher_without_gpu_stops(tmp_path):
+    """Without a GPU and with CUDA_VISIBLE_DEVICES unset, every process of
+    ``mim train ... --launcher pytorch`` stops with the one-line cause
+    instead of training on CPU."""
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('needs a GPU-less node')
+    site = tmp_path / 'site'
+    _installed_layout(site)
+    env = {k: v for k, v in os.environ.items()
+           if k != 'CUDA_VISIBLE_DEVICES'}
+    env.update(PYTHONPATH=os.pathsep.join(
+        [str(site), os.environ.get('PYTHONPATH', '')]),
+               PATH=f'{Path(sys.executable).parent}:{os.environ["PATH"]}')
+    mim = str(MIM) if MIM.exists() else shutil.which('mim')
+    run = subprocess.run(
+        [mim, 'train', 'higherhrnet_plugin', str(CONFIG), '--launcher',
+         'pytorch', '--gpus', '2', '--port', str(_free_port()),
+         '--work-dir', str(tmp_path / 'work')],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert output.count('--launcher pytorch: torch ') == 2, output[-4000:]
+    assert 'sees no GPU' in output
+    assert not (tmp_path / 'work').exists()

@@ -25,7 +25,7 @@ from higherhrnet_plugin.analysis.deploy_benchmark import (METHODS,
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs/higherhrnet/coco/'
-                  'higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py')
+                  'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py')
 IMAGE = osp.join(ROOT, '..', 'shared', 'data', 'coco', '000000000785.jpg')
 
 

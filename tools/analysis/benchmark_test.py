@@ -27,7 +27,7 @@ from higherhrnet_plugin.models.utils.test_time_options import \
     TEST_TIME_OPTIONS
 
 CONFIG = 'configs/higherhrnet/coco/' \
-    'higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py'
+    'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py'
 VAL_ANN = 'annotations/person_keypoints_val.json'
 
 

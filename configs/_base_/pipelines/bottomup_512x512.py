@@ -1,6 +1,6 @@
 # The codec and pipelines of a 512x512 input. A config that uses them sets
 # model.head.decoder=codec and the dataloaders' pipelines (see
-# configs/higherhrnet/coco/higherhrnet_hrnet-w32_8xb24-300e_coco-512x512.py).
+# configs/higherhrnet/coco/higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py).
 
 # sigma 2 at every level (1/4 and 1/2 of the input), not scaled
 codec = dict(
