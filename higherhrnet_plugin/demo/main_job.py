@@ -8,6 +8,7 @@ from time import perf_counter
 from typing import Dict, Optional
 
 from mmengine.config import Config
+from mmengine.dist import is_main_process
 
 from .config import set_epochs, set_val_interval
 from .fast_path import mark_compiled, pick_fast_path, use_inductor_cache
@@ -55,11 +56,37 @@ def _draw_curves(work_dir: str, kind: str) -> str:
     return curve
 
 
+def _draw_and_write(runner, cfg: Config, kind: str, num_vis: int,
+                    fast_path: str, timings: dict, metrics: dict, t0: float,
+                    times: Dict[str, float]) -> None:
+    """Draw ``num_vis`` test images and the learning curve, and write
+    ``<work_dir>/metrics.json`` (see :func:`train_test_draw`)."""
+    t = perf_counter()
+    vis_dir = osp.join(cfg.work_dir, 'vis')
+    pngs = draw_predictions(runner, vis_dir, num_vis)
+    pngs.append(_draw_curves(cfg.work_dir, kind))
+    times['pictures'] = perf_counter() - t
+    times = {k: round(v, 1) for k, v in times.items()}
+    times['total'] = round(perf_counter() - t0, 1)
+    out_path = osp.join(cfg.work_dir, 'metrics.json')
+    with open(out_path, 'w') as fh:
+        json.dump(dict(metrics, model=kind, epochs=runner.epoch,
+                       fast_path=fast_path, time_s=times,
+                       s_per_step={n: round(t['s_per_step'], 3)
+                                   for n, t in timings.items()}),
+                  fh, indent=2)
+    print('demo: time (s): ' + ', '.join(
+        f'{k} {v:g}' for k, v in times.items()), flush=True)
+    print(f'demo: wrote {out_path} and {len(pngs)} PNGs in {vis_dir}',
+          flush=True)
+
+
 def train_test_draw(cfg: Config, fast_path: str, budget_s: Optional[float],
                     val_interval: Optional[int], num_vis: int, kind: str,
                     t0: float, times: Dict[str, float]) -> dict:
     """Train ``cfg`` on CPU, test it, draw ``num_vis`` val images and write
-    ``<work_dir>/metrics.json``; returns the test metrics.
+    ``<work_dir>/metrics.json`` (on rank 0 only); returns the test
+    metrics.
 
     Args:
         cfg (Config): the demo config (:func:`.config.build_demo_cfg`).
@@ -97,29 +124,15 @@ def train_test_draw(cfg: Config, fast_path: str, budget_s: Optional[float],
     runner.train()
     clock = getattr(hook, 'clock', hook)
     times.update(clock.summary())
-    mark_compiled(cfg, fast_path, clock.first_iter_s)
+    if is_main_process():
+        mark_compiled(cfg, fast_path, clock.first_iter_s)
 
     t = perf_counter()
     metrics = {k: float(v) for k, v in (runner.test() or {}).items()}
     times['test'] = perf_counter() - t
     print('demo: test metrics: ' + ', '.join(
         f'{k}={v:.4f}' for k, v in metrics.items()), flush=True)
-    t = perf_counter()
-    vis_dir = osp.join(cfg.work_dir, 'vis')
-    pngs = draw_predictions(runner, vis_dir, num_vis)
-    pngs.append(_draw_curves(cfg.work_dir, kind))
-    times['pictures'] = perf_counter() - t
-    times = {k: round(v, 1) for k, v in times.items()}
-    times['total'] = round(perf_counter() - t0, 1)
-    out_path = osp.join(cfg.work_dir, 'metrics.json')
-    with open(out_path, 'w') as fh:
-        json.dump(dict(metrics, model=kind, epochs=runner.epoch,
-                       fast_path=fast_path, time_s=times,
-                       s_per_step={n: round(t['s_per_step'], 3)
-                                   for n, t in timings.items()}),
-                  fh, indent=2)
-    print('demo: time (s): ' + ', '.join(
-        f'{k} {v:g}' for k, v in times.items()), flush=True)
-    print(f'demo: wrote {out_path} and {len(pngs)} PNGs in {vis_dir}',
-          flush=True)
+    if is_main_process():  # the other ranks' files would be the same
+        _draw_and_write(runner, cfg, kind, num_vis, fast_path, timings,
+                        metrics, t0, times)
     return metrics

@@ -8,6 +8,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
+from mmengine.model import is_model_wrapper
 
 
 def draw_predictions(runner, out_dir: str, num_vis: int) -> List[str]:
@@ -18,7 +19,9 @@ def draw_predictions(runner, out_dir: str, num_vis: int) -> List[str]:
     matplotlib.use('Agg')
 
     os.makedirs(out_dir, exist_ok=True)
-    model = runner.model
+    # the module itself: a DDP forward on one rank would wait for the others
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
     model.eval()
     dataset = runner.test_dataloader.dataset
     old_test_cfg = model.test_cfg

@@ -21,6 +21,12 @@ SHARED = ROOT.parent / 'shared' / 'data'
 TOOL = ROOT / 'tools' / 'analysis' / 'check_dataset.py'
 
 
+@pytest.fixture(autouse=True)
+def _cache_home(tmp_path, monkeypatch):
+    """The datasets' verdict cache in the test's own folder."""
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
+
+
 @pytest.fixture(scope='module')
 def base(tmp_path_factory):
     """A valid dataset: the shared COCO sample (real images) when present,
@@ -350,3 +356,68 @@ def test_registered_datasets_validate_on_load(base, tmp_path, dataset_type,
     assert msg.startswith(f'{bad}, image id {data["annotations"][0]["image_id"]}'
                           f', annotation id {data["annotations"][0]["id"]}')
     assert f'not 3 x {k} = {3 * k}' in msg
+
+
+def test_a_clean_verdict_is_cached_and_keyed_by_the_annotation_file(
+        base, tmp_path, monkeypatch):
+    from higherhrnet_plugin.datasets import coco_validation
+    from higherhrnet_plugin.datasets.validated_datasets import (
+        check_cache_dir, validate_once)
+    data, img_dir = base
+    ann = _write(tmp_path, data)
+    headers = []
+    real = coco_validation._image_header
+    monkeypatch.setattr(coco_validation, '_image_header',
+                        lambda path: (headers.append(path), real(path))[1])
+    assert validate_once(str(ann), str(img_dir), 17) == []
+    read = len(headers)
+    assert read == len(data['images'])
+    assert len(os.listdir(check_cache_dir())) == 1
+    # a resume: the same file, no header read again
+    assert validate_once(str(ann), str(img_dir), 17) == []
+    assert len(headers) == read
+    # another check level is another verdict
+    assert validate_once(str(ann), str(img_dir), 17, images='exist') == []
+    # the same size and mtime, other content: checked again
+    stat = ann.stat()
+    bad = copy.deepcopy(data)
+    iid = bad['annotations'][0]['image_id']
+    bad['annotations'][0]['image_id'] = int('9' * len(str(iid)))
+    assert bad['annotations'][0]['image_id'] not in {
+        img['id'] for img in data['images']}
+    ann.write_text(json.dumps(bad))
+    assert ann.stat().st_size == stat.st_size
+    os.utime(ann, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    problems = validate_once(str(ann), str(img_dir), 17)
+    assert problems and 'is not in `images`' in str(problems[0])
+    assert len(headers) == 2 * read
+    # a verdict with problems is not cached: checked again once fixed
+    assert len(os.listdir(check_cache_dir())) == 2
+
+
+def test_the_dataset_check_runs_on_rank_0_and_reaches_every_rank(
+        base, tmp_path, monkeypatch):
+    from mmpose.registry import DATASETS
+
+    import higherhrnet_plugin  # noqa: F401
+    from higherhrnet_plugin.datasets import validated_datasets
+    data, img_dir = base
+    ann = _write(tmp_path, data)
+    cfg = dict(type='ValidatedCocoDataset', ann_file=str(ann),
+               data_prefix=dict(img=str(img_dir) + '/'), data_mode='bottomup',
+               pipeline=[])
+    sent = []
+
+    def broadcast(objects, src=0):
+        """Rank 1 of two: rank 0's verdict arrives."""
+        sent.append(objects[0])
+        objects[0] = DatasetError('rank 0 found a problem')
+
+    monkeypatch.setattr(validated_datasets, 'is_main_process', lambda: False)
+    monkeypatch.setattr(validated_datasets, 'broadcast_object_list',
+                        broadcast)
+    monkeypatch.setattr(validated_datasets, 'validate_once',
+                        lambda *a: pytest.fail('validated on rank 1'))
+    with pytest.raises(DatasetError, match='rank 0 found a problem'):
+        DATASETS.build(cfg)
+    assert sent == [None]

@@ -61,3 +61,27 @@ def test_validation_outside_training_is_epoch_0(runner, tmp_path):
     EpochPosesHook(out_dir='poses').after_val_epoch(runner, {})
     assert (tmp_path / 'poses' / 'epoch_0_000002.png').is_file()
     assert (tmp_path / 'poses' / 'strip_000002.png').is_file()
+
+
+def test_only_rank_0_draws(runner, tmp_path, monkeypatch):
+    from higherhrnet_plugin.engine.hooks import epoch_poses_hook
+    runner.work_dir = str(tmp_path)
+    monkeypatch.setattr(epoch_poses_hook, 'is_main_process', lambda: False)
+    EpochPosesHook().after_val_epoch(runner, {})
+    assert not (tmp_path / 'vis').exists()
+
+
+def test_a_ddp_wrapped_model_draws_with_its_module(runner, tmp_path,
+                                                   monkeypatch):
+    from higherhrnet_plugin.engine.hooks import epoch_poses_hook
+    runner.work_dir = str(tmp_path)
+    model = runner.model
+    # what the hook may use of MMDistributedDataParallel: its module
+    monkeypatch.setattr(epoch_poses_hook, 'is_model_wrapper',
+                        lambda m: m is not model)
+    runner.model = SimpleNamespace(module=model)
+    try:
+        EpochPosesHook().after_val_epoch(runner, {})
+    finally:
+        runner.model = model
+    assert len(list((tmp_path / 'vis' / 'epochs').glob('epoch_*.png'))) == 1

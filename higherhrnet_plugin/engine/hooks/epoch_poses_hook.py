@@ -2,7 +2,7 @@
 a reader sees it learn: ``<work_dir>/<out_dir>/epoch_<n>_<image>.png`` for
 every validated epoch ``n``, and ``strip_<image>.png``, the epochs so far
 side by side (refreshed after each validation, so an interrupted run keeps
-one)."""
+one). Only rank 0 draws and writes them."""
 import glob
 import os
 import os.path as osp
@@ -10,7 +10,9 @@ import re
 from typing import Dict, Optional
 
 import numpy as np
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
 from higherhrnet_plugin.demo.pictures import (draw_pose, draw_strip,
@@ -51,13 +53,18 @@ class EpochPosesHook(Hook):
     def after_val_epoch(self,
                         runner,
                         metrics: Optional[Dict[str, float]] = None) -> None:
+        if not is_main_process():
+            return
         # as LoggerHook: a validation outside training is epoch 0
         epoch = 0 if isinstance(runner._train_loop, dict) or \
             runner._train_loop is None else runner.epoch
         out_dir = osp.join(runner.work_dir, self.out_dir)
         os.makedirs(out_dir, exist_ok=True)
         dataset = runner.val_dataloader.dataset
-        model = runner.model
+        # the module itself: a DDP forward on one rank would wait for the
+        # others
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
         was_training = model.training
         model.eval()
         runner.visualizer.set_dataset_meta(dataset.metainfo)

@@ -5,6 +5,16 @@ iterations, fixed: heads differ several-fold in step time. An epoch-based
 schedule cannot know when the time runs out, so this hook sets the learning
 rate from the elapsed fraction of the budget and stops training when the
 budget is spent.
+
+Under DDP every rank sets the same lr and stops at the same iteration or
+epoch: the elapsed time is the slowest rank's (:func:`.rank_max`), so no
+rank's own clock can stop it while the others wait in an all-reduce (or
+give it another lr, which DDP would not undo). That is one scalar
+all-reduce at each decision: before every iteration (the lr) and after it
+(:class:`WallClockBudgetHook`'s stop) or after each epoch
+(:class:`EpochWallClockBudgetHook`'s); next to the gradients' all-reduce of
+every step its cost is negligible, and MMEngine's ``RuntimeInfoHook`` reads
+the losses to the host every iteration anyway.
 """
 import math
 import statistics
@@ -14,7 +24,7 @@ from typing import Optional, Sequence, Tuple
 from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
 
-from .train_time_hook import TrainTimeHook
+from .train_time_hook import TrainTimeHook, rank_max
 
 
 def lr_factor(frac: float,
@@ -71,15 +81,22 @@ class WallClockBudgetHook(Hook):
         self.t0 = time.perf_counter()
         self.base = [g['lr'] for g in runner.optim_wrapper.param_groups]
 
-    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        frac = (time.perf_counter() - self.t0) / self.budget_s
+    def elapsed(self) -> float:
+        """Seconds since ``before_train``, the slowest rank's (call it on
+        every rank at the same point)."""
+        return rank_max(time.perf_counter() - self.t0)[0]
+
+    def _set_lr(self, runner, frac: float) -> None:
         f = lr_factor(frac, **self.schedule)
         for g, lr in zip(runner.optim_wrapper.param_groups, self.base):
             g['lr'] = lr * f
 
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        self._set_lr(runner, self.elapsed() / self.budget_s)
+
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
-        if time.perf_counter() - self.t0 >= self.budget_s:
+        if self.elapsed() >= self.budget_s:
             runner.train_loop.stop_training = True
             self.iters = runner.iter + 1
 
@@ -158,12 +175,9 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
             # the loop may yet be raised: its iterations are no end of the lr
             planned = planned * max(1, self.max_epochs //
                                     runner.train_loop.max_epochs)
-        frac = max((time.perf_counter() - self.t0) /
-                   max(self._train_end(runner), 1e-6),
-                   runner.iter / max(1, planned))
-        f = lr_factor(frac, **self.schedule)
-        for g, lr in zip(runner.optim_wrapper.param_groups, self.base):
-            g['lr'] = lr * f
+        self._set_lr(runner, max(
+            self.elapsed() / max(self._train_end(runner), 1e-6),
+            runner.iter / max(1, planned)))
         self.clock.before_train_iter(runner, batch_idx, data_batch)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
@@ -186,7 +200,7 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
         val_now = val if (done >= loop.val_begin
                           and done % loop.val_interval == 0) else 0.0
         epoch = statistics.median(epochs)
-        elapsed = time.perf_counter() - self.t0
+        elapsed = self.elapsed()
         # the epochs that still fit, with their share of validations, plan
         # the lr's iteration fraction: it ends annealed in the last one
         fit = (self._train_end(runner) - elapsed - val_now) // (

@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from torch import Tensor
+from torch.nn.utils.rnn import pad_sequence
 
 from mmpose.registry import MODELS
 
@@ -15,6 +16,10 @@ class MultiResolutionHeatmapLoss(nn.Module):
     For every output level ``i`` the prediction ``outputs[i]`` has shape
     (B, K + T_i, H_i, W_i): K heatmaps, then T_i tag maps (T_i = K with one tag
     per keypoint, 1 with a single tag map, 0 on levels without AE loss).
+
+    All terms are computed in fp32 whatever the prediction's dtype (under
+    ``torch.autocast`` the prediction is cast up, the targets are never cast
+    down), and with no host synchronisation.
 
     * Heatmap loss, per image and per level: the mean over keypoints and
       pixels of ``mask * (pred - gt) ** 2``, multiplied by
@@ -55,7 +60,8 @@ class MultiResolutionHeatmapLoss(nn.Module):
     Args:
         heatmap_weights (Sequence[float]): heatmap loss weight per level.
             Defaults to (1.0, 1.0).
-        with_ae_loss (Sequence[bool]): AE loss per level. In a model,
+        with_ae_loss (Sequence[bool]): AE loss per level; exactly one level
+            has it when the loss gets ``keypoint_indices``. In a model,
             :class:`HigherHRNetHead` builds its loss with its own
             ``with_ae_loss`` (the levels it gives tag maps), so a config
             sets it on the head only. Defaults to (True, False).
@@ -84,7 +90,7 @@ class MultiResolutionHeatmapLoss(nn.Module):
     @staticmethod
     def heatmap_loss(pred: Tensor, gt: Tensor,
                      mask: Optional[Tensor] = None) -> Tensor:
-        """Masked MSE per image.
+        """Masked MSE per image, in fp32.
 
         Args:
             pred (Tensor): (B, K, H, W) predicted heatmaps.
@@ -92,103 +98,95 @@ class MultiResolutionHeatmapLoss(nn.Module):
             mask (Tensor, optional): (B, H, W) or (B, 1, H, W); 1 = valid.
 
         Returns:
-            Tensor: (B,) mean over keypoints and pixels of mask*(pred-gt)^2.
+            Tensor: (B,) fp32 mean over keypoints and pixels of
+            mask*(pred-gt)^2.
         """
-        loss = (pred - gt.to(pred.dtype))**2
+        # the prediction is cast up, never the targets down: a bf16/fp16
+        # prediction (autocast) must not round the targets
+        loss = (pred.float() - gt.float())**2
         if mask is not None:
-            mask = mask.to(pred.dtype)
+            mask = mask.float()
             if mask.dim() == 3:
                 mask = mask[:, None]
             loss = loss * mask
         return loss.mean(dim=(1, 2, 3))
 
-    def ae_loss_per_image(self, tags: Tensor,
-                          keypoint_indices: Tensor) -> Tuple[Tensor, Tensor]:
-        """Pull and push loss of one image (unweighted).
-
-        Args:
-            tags (Tensor): (T, H, W) tag maps of one image.
-            keypoint_indices (Tensor): (M, K, 2) int, ``(k*H*W + y*W + x,
-                valid)`` per joint (``y*W + x`` with a single tag map).
-
-        Returns:
-            tuple: ``(pull, push)`` scalar tensors.
-        """
-        flat = tags.reshape(-1)
-        idx = keypoint_indices[..., 0].long().to(flat.device)
-        valid = (keypoint_indices[..., 1] > 0).to(flat.device)
-        idx = torch.where(valid, idx, torch.zeros_like(idx))
-        vals = flat[idx]  # (M, K)
-        validf = valid.to(flat.dtype)
-        counts = validf.sum(dim=1)  # (M,)
-        has = counts > 0
-        zero = flat.sum() * 0
-        if not bool(has.any()):
-            return zero, zero
-        vals, validf, counts = vals[has], validf[has], counts[has]
-        means = (vals * validf).sum(dim=1) / counts  # (N,)
-        pull = (((vals - means[:, None])**2) * validf).sum(dim=1) / counts
-        pull = pull.mean()
-        num = means.shape[0]
-        if num < 2:
-            return pull, zero
-        diff = means[None, :] - means[:, None]
-        if self.ae_loss_type == 'exp':
-            push = torch.exp(-diff**2).sum() - num
-        else:
-            push = torch.clamp(1 - diff.abs(), min=0).sum() - num
-        push = push / ((num - 1) * num) * 0.5
-        return pull, push
-
     def ae_loss(self, tags: Tensor,
-                keypoint_indices: Union[Tensor, List[Tensor]]
+                keypoint_indices: Union[Tensor, Sequence[Tensor]]
                 ) -> Tuple[Tensor, Tensor]:
-        """Per-image (unweighted) pull and push losses.
+        """Per-image (unweighted) pull and push losses, in fp32.
+
+        The whole batch at once, with no host synchronisation and no
+        data-dependent branch (so ``torch.compile`` traces it in one graph):
+        people with no valid joint and images with fewer than two people
+        are masked out, not skipped.
 
         Args:
-            tags (Tensor): (B, T, H, W).
-            keypoint_indices (Tensor | list[Tensor]): (B, M, K, 2) or B
-                tensors of shape (M_b, K, 2).
+            tags (Tensor): (B, T, H, W) tag maps.
+            keypoint_indices (Tensor | Sequence[Tensor]): (B, M, K, 2), or
+                B tensors of shape (M_b, K, 2) (zero-padded to the largest
+                M_b), ``(k*H*W + y*W + x, valid)`` per joint (``y*W + x``
+                with a single tag map).
 
         Returns:
             tuple: ``(pull, push)``, each of shape (B,).
         """
-        pulls, pushes = [], []
-        for b in range(tags.shape[0]):
-            pull, push = self.ae_loss_per_image(tags[b], keypoint_indices[b])
-            pulls.append(pull)
-            pushes.append(push)
-        return torch.stack(pulls), torch.stack(pushes)
+        if not isinstance(keypoint_indices, Tensor):
+            keypoint_indices = pad_sequence(list(keypoint_indices),
+                                            batch_first=True)
+        flat = tags.float().reshape(tags.shape[0], -1)
+        keypoint_indices = keypoint_indices.to(flat.device)
+        valid = keypoint_indices[..., 1] > 0  # (B, M, K)
+        idx = torch.where(valid, keypoint_indices[..., 0].long(), 0)
+        vals = flat.gather(1, idx.flatten(1)).view(idx.shape)  # (B, M, K)
+        validf = valid.float()
+        counts = validf.sum(dim=2)  # (B, M)
+        person = (counts > 0).float()  # (B, M): has a valid joint
+        num = person.sum(dim=1)  # (B,) N
+        counts = counts.clamp(min=1)
+        means = (vals * validf).sum(dim=2) / counts  # (B, M)
+        pull = (((vals - means[..., None])**2) * validf).sum(dim=2) / counts
+        pull = (pull * person).sum(dim=1) / num.clamp(min=1)
+        diff = means[:, None, :] - means[:, :, None]  # (B, M, M)
+        if self.ae_loss_type == 'exp':
+            pairs = torch.exp(-diff**2)
+        else:
+            pairs = torch.clamp(1 - diff.abs(), min=0)
+        pairs = pairs * person[:, None, :] * person[:, :, None]
+        # the N diagonal terms are 1; exactly 0 (not 0/0) for N < 2
+        push = (pairs.sum(dim=(1, 2)) - num) / (
+            (num - 1) * num).clamp(min=1) * 0.5
+        return pull, push
 
     def forward_per_image(
         self,
         outputs: Sequence[Tensor],
         heatmaps: Sequence[Optional[Tensor]],
         masks: Optional[Sequence[Optional[Tensor]]] = None,
-        keypoint_indices: Optional[Union[Tensor, Sequence]] = None
+        keypoint_indices: Optional[Union[Tensor, Sequence[Tensor]]] = None
     ) -> Tuple[List[Optional[Tensor]], List[Optional[Tensor]],
                List[Optional[Tensor]]]:
-        """Weighted per-image losses of every level.
+        """Weighted per-image losses of every level, in fp32.
 
         Args:
             outputs (Sequence[Tensor]): per level (B, K + T_i, H_i, W_i).
             heatmaps (Sequence[Tensor]): per level (B, K, H_i, W_i) targets.
             masks (Sequence[Tensor], optional): per level (B, H_i, W_i).
-            keypoint_indices: (B, M, K, 2) (or list of B (M, K, 2)) used on
-                every AE level, or a per-level list of those (``None`` for
-                levels without AE loss).
+            keypoint_indices (Tensor | Sequence[Tensor], optional):
+                (B, M, K, 2), or B tensors of shape (M_b, K, 2), of the one
+                level with AE loss (the codec's ``tag_level``).
 
         Returns:
             tuple: ``(heatmap_losses, push_losses, pull_losses)``, lists with
             one (B,) tensor per level (``None`` where not computed).
         """
-        num_levels = len(outputs)
+        with_ae = [i < len(self.with_ae_loss) and self.with_ae_loss[i]
+                   for i in range(len(outputs))]
+        # the indices address one level's tag maps: one AE level only
+        assert keypoint_indices is None or sum(with_ae) == 1, (
+            f'with_ae_loss={self.with_ae_loss}: exactly one level has AE '
+            'loss (the codec\'s tag_level)')
         hm_losses, push_losses, pull_losses = [], [], []
-        per_level_idx = (
-            isinstance(keypoint_indices, (list, tuple))
-            and len(keypoint_indices) == num_levels
-            and any(k is None or (isinstance(k, Tensor) and k.dim() == 4)
-                    for k in keypoint_indices))
         for i, out in enumerate(outputs):
             gt = heatmaps[i]
             num_kpts = gt.shape[1]
@@ -199,14 +197,11 @@ class MultiResolutionHeatmapLoss(nn.Module):
                     self.heatmap_weights[i])
             else:
                 hm_losses.append(None)
-            with_ae = i < len(self.with_ae_loss) and self.with_ae_loss[i]
-            if with_ae and keypoint_indices is not None:
-                idx = keypoint_indices[i] if per_level_idx \
-                    else keypoint_indices
-                assert idx is not None, f'no keypoint_indices for level {i}'
+            if with_ae[i] and keypoint_indices is not None:
                 assert out.shape[1] > num_kpts, (
                     f'level {i} has no tag channels but with_ae_loss is set')
-                pull, push = self.ae_loss(out[:, num_kpts:], idx)
+                pull, push = self.ae_loss(out[:, num_kpts:],
+                                          keypoint_indices)
                 push_losses.append(push * self.push_loss_weights[i])
                 pull_losses.append(pull * self.pull_loss_weights[i])
             else:
@@ -228,7 +223,7 @@ class MultiResolutionHeatmapLoss(nn.Module):
         """
         hm, push, pull = self.forward_per_image(outputs, heatmaps, masks,
                                                 keypoint_indices)
-        zero = outputs[0].sum() * 0
+        zero = outputs[0].float().sum() * 0
 
         def _sum(values):
             values = [v.mean() for v in values if v is not None]
