@@ -101,7 +101,7 @@ def person_tags(tags, people):
     mean tag), the tags read at its labelled joints (rounded and clipped to
     the map) from ``tags`` ((K, H, W, T), input pixels); spread is the root
     mean square distance of those tags to their mean."""
-    tags = tags.numpy()
+    tags = tags.detach().cpu().numpy()
     height, width = tags.shape[1:3]
     out = []
     for xy, labelled, _, area in people:

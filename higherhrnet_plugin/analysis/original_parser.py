@@ -153,7 +153,8 @@ def parse(det: torch.Tensor, tag: torch.Tensor, max_num_people: int = 30,
     with _timed(stage_times, 'matching', clock):
         ans = [
             match_by_tag(a, b, c, joint_order, max_num_people=max_num_people)
-            for a, b, c in zip(tag_k.numpy(), loc_k.numpy(), val_k.numpy())
+            for a, b, c in zip(tag_k.cpu().numpy(), loc_k.cpu().numpy(),
+                               val_k.cpu().numpy())
         ]
     with _timed(stage_times, 'adjust', clock):
         for batch_id, people in enumerate(ans):
@@ -179,7 +180,8 @@ def parse(det: torch.Tensor, tag: torch.Tensor, max_num_people: int = 30,
     with _timed(stage_times, 'refine', clock):
         ans = ans[0]
         for p in range(len(ans)):
-            ans[p] = refine(det[0].numpy(), tag[0].numpy(), ans[p])
+            ans[p] = refine(det[0].cpu().numpy(), tag[0].cpu().numpy(),
+                            ans[p])
     return ans, scores
 
 

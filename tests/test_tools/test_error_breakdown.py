@@ -86,6 +86,9 @@ def test_tag_separation_measures_spread_and_nearest_other_person():
         tags[k, xy1[k, 1], xy1[k, 0], 0] = 3. if k % 2 else 5.
     per_image = [breakdown.person_tags(tags, people)]
     (_, spread0, mean0), (_, spread1, mean1) = per_image[0]
+    # a model's tags (tracking gradients, on its device) are read on the host
+    again = breakdown.person_tags(tags.clone().requires_grad_(), people)
+    assert [spread for _, spread, _ in again] == [spread0, spread1]
     assert spread0 == 0 and np.allclose(mean0, 0)
     assert spread1 > 0.9 and abs(mean1[0] - 4) < 0.2 and mean1[1] == 0
     summary = breakdown.tag_separation(per_image, tag_threshold=1.)
