@@ -17,7 +17,7 @@ BOOTSTRAP_PYTHON ?= python3
 install: $(STAMP)
 
 # Re-run the installer when the pins, the packaging or the installer change.
-$(STAMP): requirements/constraints.txt setup.py tools/install/install_stack.sh
+$(STAMP): requirements/constraints.txt setup.py $(wildcard tools/install/*.sh tools/install/*.py)
 	@test -x $(PYTHON) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
 	bash tools/install/install_stack.sh $(PYTHON)
 	@touch $(STAMP)

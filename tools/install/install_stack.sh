@@ -1,53 +1,89 @@
 #!/usr/bin/env bash
-# Installs the pinned OpenMMLab stack and this plugin into one Python environment.
+# Installs the OpenMMLab stack and this plugin into one Python environment.
 #
 #   tools/install/install_stack.sh PYTHON
 #
 # PYTHON is the interpreter of the target environment (a virtualenv's bin/python).
-# Every version comes from requirements/constraints.txt. Idempotent: a second run
-# only checks what is there. The mmcv wheel (a ~14 min C++ build on 2 cores) is
-# cached outside the clone, in $HIGHERHRNET_CACHE (default
-# ~/.cache/higherhrnet_plugin), keyed by mmcv, torch and Python versions, so every
-# clone on the machine reuses it.
+# An environment without torch gets the torch and torchvision pinned in
+# requirements/constraints.txt; an installed torch in the supported range is kept
+# and never replaced (tools/install/stack_plan.py decides, and decides whether
+# mmcv's CUDA ops are built). Every other version comes from constraints.txt.
+# Idempotent: a second run only checks what is there. The mmcv wheel (a ~14 min
+# C++ build on 2 cores) is cached outside the clone, in $HIGHERHRNET_CACHE
+# (default ~/.cache/higherhrnet_plugin), keyed by mmcv, torch and Python versions
+# and the ops built, so every clone on the machine reuses it.
 set -euo pipefail
 
 PY=${1:?usage: install_stack.sh PYTHON}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-CONSTRAINTS="$ROOT/requirements/constraints.txt"
+PINS="$ROOT/requirements/constraints.txt"
 CACHE=${HIGHERHRNET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/higherhrnet_plugin}
 PIP=("$PY" -m pip --disable-pip-version-check)
+PLAN=("$PY" "$ROOT/tools/install/stack_plan.py")
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 
 pin() {  # the version pinned for a package: pin mmcv -> 2.1.0
-    sed -n "s/^$1==\([^ ;#]*\).*/\1/p" "$CONSTRAINTS"
+    sed -n "s/^$1==\([^ ;#]*\).*/\1/p" "$PINS"
 }
 
 step() { echo "[install] $*"; }
 
-step "build tools and torch"
-"${PIP[@]}" install -q -c "$CONSTRAINTS" 'setuptools' wheel ninja cython packaging
-if ! "$PY" -c 'import torch, torchvision' 2>/dev/null; then
-    "${PIP[@]}" install -q -c "$CONSTRAINTS" torch torchvision
+step "build tools"
+"${PIP[@]}" install -q -c "$PINS" 'setuptools' wheel ninja cython packaging
+
+step "torch"
+# fresh | keep | torchvision==X.* (for the kept torch); a refusal (e.g. a torch
+# outside the supported range) stops here with one line
+TORCH_PLAN=$("${PLAN[@]}" torch "$PINS")
+if [ "$TORCH_PLAN" = fresh ]; then
+    "${PIP[@]}" install -q -c "$PINS" torch torchvision
+fi
+# From here on every install is constrained to the torch now in the environment.
+CONSTRAINTS="$WORK/constraints.txt"
+"${PLAN[@]}" constraints "$PINS" >"$CONSTRAINTS"
+if [[ "$TORCH_PLAN" == torchvision==* ]]; then
+    "${PIP[@]}" install -q -c "$CONSTRAINTS" "$TORCH_PLAN"
+    # a torchvision built for another flavour of this torch (e.g. PyPI's CUDA
+    # build beside a +cpu torch) does not import: take it out again
+    if ! "${PLAN[@]}" torch "$PINS" >/dev/null; then
+        "${PIP[@]}" uninstall -q -y torchvision
+        step "uninstalled the torchvision it had just installed"
+        exit 1
+    fi
+    "${PLAN[@]}" constraints "$PINS" >"$CONSTRAINTS"
 fi
 
+OPS=$("${PLAN[@]}" ops)  # cpu | cuda
+if [ "$OPS" = cuda ]; then
+    KEY_ARGS=(--cuda-ops)
+    BUILD_ENV=(FORCE_CUDA=1)
+else
+    KEY_ARGS=()
+    # mmcv's setup.py builds CUDA kernels whenever torch sees a GPU
+    BUILD_ENV=(FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=)
+fi
 MMCV_VERSION=$(pin mmcv)
-KEY=$("$PY" "$ROOT/tools/install/mmcv_cache_key.py" "$MMCV_VERSION")
+KEY=$("$PY" "$ROOT/tools/install/mmcv_cache_key.py" "$MMCV_VERSION" "${KEY_ARGS[@]}")
 WHEEL_DIR="$CACHE/wheels/$KEY"
 
-if "$PY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null; then
-    step "mmcv $MMCV_VERSION with ops already installed"
+if "$PY" -c "import mmcv, mmcv.ops, sys
+cuda = mmcv.ops.get_compiling_cuda_version() != 'not available'
+sys.exit(mmcv.__version__ != '$MMCV_VERSION' or cuda != ('$OPS' == 'cuda'))" 2>/dev/null; then
+    step "mmcv $MMCV_VERSION with $OPS ops already installed"
 else
     if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
-        step "building mmcv $MMCV_VERSION with its ops (about 14 min on 2 cores) -> $WHEEL_DIR"
-        BUILD=$(mktemp -d)
-        trap 'rm -rf "$BUILD"' EXIT
+        step "building mmcv $MMCV_VERSION, $OPS ops (CPU ops: about 14 min on 2 cores) -> $WHEEL_DIR"
+        BUILD="$WORK/mmcv"
         "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
             "mmcv==$MMCV_VERSION" -d "$BUILD"
         tar xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
         # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes C++14/17.
         sed -i 's/-std=c++1[47]/-std=c++20/g' "$BUILD/mmcv-$MMCV_VERSION/setup.py"
         mkdir -p "$WHEEL_DIR.partial"
-        MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "${PIP[@]}" wheel --no-deps \
-            --no-build-isolation -w "$WHEEL_DIR.partial" "$BUILD/mmcv-$MMCV_VERSION"
+        env "${BUILD_ENV[@]}" MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+            "${PIP[@]}" wheel --no-deps --no-build-isolation -w "$WHEEL_DIR.partial" \
+            "$BUILD/mmcv-$MMCV_VERSION"
         # Publish atomically so a killed build never leaves a half wheel in the cache.
         rm -rf "$WHEEL_DIR" && mv "$WHEEL_DIR.partial" "$WHEEL_DIR"
     fi
@@ -75,7 +111,7 @@ if "$PY" -c 'import xtcocotools.mask as m; m.decode(m.frPyObjects([[0, 0, 4, 0, 
 else
     if ! ls "$XTC_DIR"/xtcocotools-*.whl >/dev/null 2>&1; then
         step "building xtcocotools $XTC_VERSION against numpy -> $XTC_DIR"
-        XTC_BUILD=$(mktemp -d)
+        XTC_BUILD="$WORK/xtcocotools"
         "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
             "xtcocotools==$XTC_VERSION" -d "$XTC_BUILD"
         tar xzf "$XTC_BUILD/xtcocotools-$XTC_VERSION.tar.gz" -C "$XTC_BUILD"
@@ -84,7 +120,7 @@ else
         mkdir -p "$XTC_DIR.partial"
         "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$XTC_DIR.partial" \
             "$XTC_BUILD/xtcocotools-$XTC_VERSION"
-        rm -rf "$XTC_DIR" "$XTC_BUILD" && mv "$XTC_DIR.partial" "$XTC_DIR"
+        rm -rf "$XTC_DIR" && mv "$XTC_DIR.partial" "$XTC_DIR"
     fi
     "${PIP[@]}" install -q --no-deps --force-reinstall "$XTC_DIR"/xtcocotools-*.whl
 fi
@@ -103,22 +139,4 @@ step "test tools and the plugin (editable)"
 
 step "checking the result"
 "${PIP[@]}" install -q -c "$CONSTRAINTS" setuptools  # some installs above move it
-"$PY" - "$CONSTRAINTS" <<'PYEOF'
-import sys
-from importlib.metadata import version
-from packaging.requirements import Requirement
-
-for line in open(sys.argv[1]):
-    line = line.split('#')[0].strip()
-    if not line:
-        continue
-    req = Requirement(line)
-    have = version(req.name)
-    if have not in req.specifier:
-        sys.exit(f'[install] {req.name} {have} does not satisfy {req} '
-                 f'({sys.argv[1]})')
-import mmcv.ops, mmdet, mmpose, mmengine, higherhrnet_plugin  # noqa: E401,F401
-print(f'[install] ok: torch {version("torch")}, mmcv {mmcv.__version__}, '
-      f'mmengine {mmengine.__version__}, mmdet {mmdet.__version__}, '
-      f'mmpose {mmpose.__version__}')
-PYEOF
+"${PLAN[@]}" check "$PINS"

@@ -1,13 +1,13 @@
 """Print the cache key of an mmcv wheel built against the current torch.
 
     python tools/install/mmcv_cache_key.py MMCV_VERSION [--torch-version V]
+        [--cuda-ops]
 
 The compiled ops depend on mmcv's version, torch's version (including its
 CUDA flavour, e.g. ``2.14.1+cu130``), the Python ABI and whether CUDA kernels
-were built (a GPU or ``FORCE_CUDA=1`` at build time), so the key names all four.
+were built (``stack_plan.py ops`` decides), so the key names all four.
 """
 import argparse
-import os
 import sys
 import sysconfig
 
@@ -23,12 +23,13 @@ def main():
     parser.add_argument('mmcv_version')
     parser.add_argument('--torch-version',
                         help='default: the installed torch')
+    parser.add_argument('--cuda-ops', action='store_true',
+                        help='the wheel holds CUDA kernels')
     args = parser.parse_args()
-    import torch
-    cuda_ops = (torch.cuda.is_available()
-                or os.getenv('FORCE_CUDA', '0') == '1')
-    print(cache_key(args.mmcv_version, args.torch_version or torch.__version__,
-                    cuda_ops))
+    if args.torch_version is None:
+        import torch
+        args.torch_version = torch.__version__
+    print(cache_key(args.mmcv_version, args.torch_version, args.cuda_ops))
 
 
 if __name__ == '__main__':
