@@ -35,9 +35,9 @@ a folder that cannot be read is reported in one line and skipped (exit 1).
 import argparse
 import os.path as osp
 
-from higherhrnet_plugin.apis.errors import InferenceError
+from higherhrnet_plugin.core.errors import InferenceError
 from higherhrnet_plugin.apis.folder_inference import infer_images
-from higherhrnet_plugin.apis.image_files import (MAX_PIXELS, list_images,
+from higherhrnet_plugin.core.image_files import (MAX_PIXELS, list_images,
                                                  read_image)
 from higherhrnet_plugin.apis.onnx_predictor import (OnnxPosePredictor,
                                                     export_for_inference)

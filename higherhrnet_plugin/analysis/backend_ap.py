@@ -9,7 +9,7 @@ The val split of a config (its ``test_dataloader.dataset``, with another
   OnnxPoseEstimator` on one graph exported with the flip test
   (:func:`~higherhrnet_plugin.apis.onnx_predictor.export_for_inference`),
 
-each image read once by :func:`~higherhrnet_plugin.apis.image_files.
+each image read once by :func:`~higherhrnet_plugin.core.image_files.
 read_image` and given to every backend. Each backend's people go through
 the config's own ``test_evaluator`` (MMPose's ``CocoMetric``: its rescoring,
 NMS mode and xtcocotools ``COCOeval``), which writes
@@ -109,8 +109,8 @@ def evaluate_backends(config: str, checkpoint: str, data_root: str,
     """
     from mmengine.utils import ProgressBar
 
-    from ..apis.errors import ImageReadError
-    from ..apis.image_files import read_image
+    from ..core.errors import ImageReadError
+    from ..core.image_files import read_image
     dataset, cfg = val_split(config, data_root)
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     if not infos:

@@ -2,44 +2,12 @@
 the synthetic val split. The learning-rate schedule is the demo's (linear
 warm-up, then its decay), converted to fractions of the budget and applied
 by :class:`~higherhrnet_plugin.engine.hooks.WallClockBudgetHook`."""
-import math
 import time
 
-from mmengine.config import Config
-
+from ..engine.hooks.wall_clock_budget_hook import budget_schedule
 from .head_configs import set_test_settings
 from .head_measurement import AP_KEYS, classify, one_line
 from .small_head_variants import small_variant
-
-
-def budget_schedule(cfg: Config, num_train: int) -> dict:
-    """The config's lr schedule as fractions of training: the keyword
-    arguments of ``lr_factor`` in
-    :mod:`higherhrnet_plugin.engine.hooks.wall_clock_budget_hook` (the linear
-    warm-up's ``warm_end`` fraction and ``warm_start`` factor, and the decay
-    after it: ``steps``, [(milestone fraction, gamma)] of a MultiStepLR, or
-    ``cosine``, eta_min over the base lr of a CosineAnnealingLR). Raises
-    ValueError for another scheduler."""
-    max_epochs = cfg.train_cfg.max_epochs
-    iters = max_epochs * math.ceil(num_train /
-                                   cfg.train_dataloader.batch_size)
-    base_lr = cfg.optim_wrapper.optimizer.lr
-    sched = dict(warm_end=0.0, warm_start=1.0, steps=[], cosine=None)
-    for s in cfg.param_scheduler:
-        if s['type'] == 'LinearLR':
-            end = s.get('end', 0)
-            sched['warm_end'] = end / iters if not s.get('by_epoch', True) \
-                else end / max_epochs
-            sched['warm_start'] = s.get('start_factor', 1 / 3)
-        elif s['type'] == 'MultiStepLR':
-            sched['steps'] = [(m / max_epochs, s.get('gamma', 0.1))
-                              for m in s['milestones']]
-        elif s['type'] == 'CosineAnnealingLR':
-            sched['cosine'] = s.get('eta_min', 0.0) / base_lr
-        else:
-            raise ValueError(f'--train-budget: unsupported scheduler '
-                             f'{s["type"]} in the demo config')
-    return sched
 
 
 def train_budget(spec: dict) -> dict:

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from higherhrnet_plugin.analysis import original_parser
-from higherhrnet_plugin.codecs.dense_maps import NumpyMaps
-from higherhrnet_plugin.codecs.grouping import (COCO_JOINT_ORDER, STAGES,
+from higherhrnet_plugin.core.dense_maps import NumpyMaps
+from higherhrnet_plugin.core.grouping import (COCO_JOINT_ORDER, STAGES,
                                                 DecodeOptions, group_people)
-from higherhrnet_plugin.datasets.transforms.resize_geometry import \
+from higherhrnet_plugin.core.resize_geometry import \
     get_final_preds
 from higherhrnet_plugin.models.utils.heatmap_aggregation import (
     TestView, aggregate_views)

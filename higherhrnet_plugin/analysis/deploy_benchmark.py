@@ -106,7 +106,7 @@ def _original(model, input_size: int, timer: StageTimer) -> Callable:
     and its flip, aggregation, parser, ``get_final_preds``."""
     from mmpose.structures import PoseDataSample
 
-    from ..datasets.transforms.resize_geometry import \
+    from ..core.resize_geometry import \
         resize_align_multi_scale
     flip_indices = list(model.dataset_meta['flip_indices'])
 
@@ -274,7 +274,7 @@ def benchmark_deploy(config: str, image: str, repeats: int = 5,
 
 
 def _input_hw(img: np.ndarray, input_size: int):
-    from ..datasets.transforms.resize_geometry import \
+    from ..core.resize_geometry import \
         resize_align_multi_scale
     return list(resize_align_multi_scale(img, input_size, 1.0, 1.0)[0]
                 .shape[:2])

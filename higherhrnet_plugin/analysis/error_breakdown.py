@@ -83,9 +83,10 @@ def gt_tags(people, num_keypoints, height, width, radius, num_tags):
 def joint_recall(heatmaps, people, codec, radius):
     """Per labelled joint: distance (input pixels) to the nearest peak of
     its type within ``radius * sqrt(area)``, or None."""
-    k = codec.decode_nms_kernel
+    options = codec.decode_options(heatmaps.shape[0])
+    k = options.nms_kernel
     pooled = F.max_pool2d(heatmaps[None], k, 1, (k - 1) // 2)[0]
-    peaks = (heatmaps == pooled) & (heatmaps > codec.decode_detection_threshold)
+    peaks = (heatmaps == pooled) & (heatmaps > options.detection_threshold)
     dists = []
     for xy, labelled, size, _ in people:
         for j in np.flatnonzero(labelled):
@@ -219,7 +220,7 @@ def error_breakdown(runner, radius: float = 0.15) -> dict:
     result['median_peak_distance_px'] = float(np.median(found)) \
         if found else None
     result['labelled_joints'] = len(dists)
-    result['tag_separation'] = tag_separation(tag_rows,
-                                              codec.decode_tag_threshold)
+    result['tag_separation'] = tag_separation(
+        tag_rows, codec.decode_options(head.num_keypoints).tag_threshold)
     result['radius'] = radius
     return result

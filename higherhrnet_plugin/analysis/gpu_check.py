@@ -332,9 +332,9 @@ def decoder_check(codec, num_keypoints: int, device: torch.device,
     """Median stage times of the grouping on the maps the codec decodes on
     ``device``, and whether device and host maps give the same people."""
     from higherhrnet_plugin.analysis.decode_benchmark import make_inputs
-    from higherhrnet_plugin.codecs.dense_maps import NumpyMaps
+    from higherhrnet_plugin.core.dense_maps import NumpyMaps
     from higherhrnet_plugin.codecs.dense_maps_torch import TorchMaps
-    from higherhrnet_plugin.codecs.grouping import STAGES, group_people
+    from higherhrnet_plugin.core.grouping import STAGES, group_people
     size_wh = tuple(codec.input_size)
     det, tag = make_inputs(people, size_wh, num_joints=num_keypoints)
     options = codec.decode_options(num_keypoints)

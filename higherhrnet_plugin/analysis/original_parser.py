@@ -16,8 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from higherhrnet_plugin.codecs.grouping import COCO_JOINT_ORDER
-from higherhrnet_plugin.datasets.transforms.resize_geometry import \
+from higherhrnet_plugin.core.grouping import COCO_JOINT_ORDER
+from higherhrnet_plugin.core.resize_geometry import \
     get_affine_transform
 
 

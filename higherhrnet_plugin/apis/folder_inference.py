@@ -9,24 +9,14 @@ at a time, and each image's people are kept only as COCO records.
 import os
 import os.path as osp
 import sys
-from typing import Any, Callable, List, NamedTuple, Optional
+from typing import Callable, List, NamedTuple, Optional
 
 import numpy as np
 
-from .coco_results import image_ids, person_records, write_results
-from .errors import ImageReadError, InferenceError, first_line
-from .image_files import MAX_PIXELS, read_image
-
-
-class Prediction(NamedTuple):
-    """One image's people: ``keypoints`` (N, K, 2) in the pixels of the
-    image given to ``predict``, ``keypoint_scores`` (N, K),
-    ``instance_scores`` (N, ) or None, and the backend's own result
-    (``sample``, e.g. a ``PoseDataSample``) for its ``draw``."""
-    keypoints: np.ndarray
-    keypoint_scores: np.ndarray
-    instance_scores: Optional[np.ndarray] = None
-    sample: Any = None
+from ..core.coco_results import image_ids, person_records, write_results
+from ..core.errors import ImageReadError, InferenceError, first_line
+from ..core.image_files import MAX_PIXELS, read_image
+from ..core.prediction import Prediction
 
 
 class FolderSummary(NamedTuple):
@@ -65,7 +55,7 @@ def infer_images(files: List[str],
     A file that cannot be read or predicted is reported on stderr (one
     line) and skipped; the others are processed. Nothing already in
     ``out_dir`` is deleted. An image decoded reduced (see
-    :func:`~.image_files.read_image`) is drawn at its reduced size.
+    :func:`~higherhrnet_plugin.core.image_files.read_image`) is drawn at its reduced size.
     """
     vis_dir = prepare_out_dir(out_dir)
     results, failed, vis_names = [], [], set()

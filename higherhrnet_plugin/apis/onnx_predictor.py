@@ -10,9 +10,9 @@ from typing import Optional
 import numpy as np
 
 from ..deploy import DeployError, OnnxPoseEstimator
-from .errors import InferenceError
-from .folder_inference import Prediction
-from .pytorch_predictor import PyTorchPosePredictor, _load_config
+from ..core.errors import InferenceError
+from ..core.prediction import Prediction
+from .pytorch_predictor import PyTorchPosePredictor, load_config
 
 #: the file an on-the-fly export writes into the output folder
 EXPORTED_ONNX = 'model.onnx'
@@ -24,7 +24,7 @@ def export_for_inference(config: str, checkpoint: str, out_dir: str,
     ``tta`` the config's ``tta_model`` scales and flip) to
     ``out_dir/model.onnx``; returns its path."""
     from ..deploy.export import export_onnx, test_input_size
-    tta_model = _load_config(config, tta).get('tta_model') if tta else None
+    tta_model = load_config(config, tta).get('tta_model') if tta else None
     predictor = PyTorchPosePredictor(config, checkpoint)
     out_file = osp.join(out_dir, EXPORTED_ONNX)
     views = dict(scales=tuple(tta_model.scales),
@@ -65,7 +65,7 @@ class OnnxPosePredictor:
             self.estimator = OnnxPoseEstimator(onnx, backend, threads)
         except DeployError as e:
             raise InferenceError(str(e))
-        cfg = _load_config(config, tta=False)
+        cfg = load_config(config, tta=False)
 
         import higherhrnet_plugin  # noqa: F401  (registers the visualizer)
         from mmpose.apis.inference import dataset_meta_from_config

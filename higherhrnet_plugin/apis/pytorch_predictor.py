@@ -10,15 +10,15 @@ from mmengine.config import Config
 
 from ..checkpoint_conversion import CheckpointKeyError, check_against_model
 from ..engine import CheckpointLoadError, load_checkpoint_file
-from .errors import InferenceError, first_line
-from .folder_inference import Prediction
+from ..core.errors import InferenceError, first_line
+from ..core.prediction import Prediction
 
 
 def _as_numpy(x) -> np.ndarray:
     return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
 
 
-def _load_config(config: str, tta: bool) -> Config:
+def load_config(config: str, tta: bool) -> Config:
     try:
         cfg = Config.fromfile(config)
     except Exception as e:  # syntax errors, missing bases, ...
@@ -110,7 +110,7 @@ class PyTorchPosePredictor:
         for name, path in (('config', config), ('checkpoint', checkpoint)):
             if not osp.isfile(path):
                 raise InferenceError(f'{name}: no such file {path!r}')
-        cfg = _load_config(config, tta)
+        cfg = load_config(config, tta)
         _check_device(device)
 
         import higherhrnet_plugin  # noqa: F401  (registers the modules)

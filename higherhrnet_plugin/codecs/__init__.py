@@ -1,6 +1,3 @@
-from ..stack import MMPOSE_INSTALLED
+from .associative_embedding import AssociativeEmbeddingCodec
 
-if MMPOSE_INSTALLED:  # the runtime needs the numpy decoder (grouping) alone
-    from .associative_embedding import AssociativeEmbeddingCodec
-
-    __all__ = ['AssociativeEmbeddingCodec']
+__all__ = ['AssociativeEmbeddingCodec']

@@ -9,9 +9,10 @@ from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.codecs.utils import generate_udp_gaussian_heatmaps
 from mmpose.registry import KEYPOINT_CODECS
 
-from .dense_maps import NumpyMaps
+from ..core.dense_maps import NumpyMaps
+from ..core.grouping import (COCO_JOINT_ORDER, DecodeOptions, decode_config,
+                             decode_maps)
 from .dense_maps_torch import TorchMaps
-from .grouping import COCO_JOINT_ORDER, DecodeOptions, decode_maps
 
 
 def _gaussian_patch(sigma: float) -> np.ndarray:
@@ -120,25 +121,21 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
             Defaults to 0.
         tag_per_keypoint (bool): index format of ``keypoint_indices``.
             Defaults to True.
-        decode_nms_kernel (int): max-pool NMS kernel. Defaults to 5.
-        decode_topk (int): candidates per joint (the original's
-            ``MAX_NUM_PEOPLE``). Defaults to 30.
-        decode_max_instances (int, optional): most people kept (in the
-            grouping's order). Defaults to None: every group the matching
-            makes, as the original (``decode_topk`` bounds the candidates
-            of each joint, not the people). A cap departs from the original.
-        decode_detection_threshold (float): Defaults to 0.1.
-        decode_tag_threshold (float): Defaults to 1.
-        decode_adjust / decode_refine (bool): Defaults to True.
-        decode_joint_order (Sequence[int], optional): the order in which
-            joints are matched to people (a permutation of ``range(K)``).
-            Defaults to the original's rule, :func:`original_joint_order`:
-            its COCO order 0,1,2,3,4,5,6,11,12,7,8,9,10,13,14,15,16 filtered
-            to the K joints that exist (CrowdPose's 14:
-            0,1,2,3,4,5,6,11,12,7,8,9,10,13), joints 17 and up after it.
-        decode_use_detection_val / decode_ignore_too_much (bool): the
-            original ``USE_DETECTION_VAL`` (True) / ``IGNORE_TOO_MUCH``
-            (False).
+        decode_cfg (dict, optional): the decoder's options, the fields of
+            :class:`~higherhrnet_plugin.core.grouping.DecodeOptions` with
+            the original's defaults: ``nms_kernel`` 5, ``topk`` 30
+            (candidates per joint, the original's ``MAX_NUM_PEOPLE``),
+            ``max_instances`` None (every group the matching makes, as the
+            original; a cap departs from it), ``detection_threshold`` 0.1,
+            ``tag_threshold`` 1, ``adjust``/``refine`` True,
+            ``use_detection_val`` True, ``ignore_too_much`` False and
+            ``joint_order`` (the order in which joints are matched, a
+            permutation of ``range(K)``; default the original's rule,
+            :func:`original_joint_order`: its COCO order
+            0,1,2,3,4,5,6,11,12,7,8,9,10,13,14,15,16 filtered to the K
+            joints that exist, joints 17 and up after it).
+        **decode_kwargs: the same options as ``decode_<field>=value``
+            keywords (``decode_topk=30``), as the configs name them.
 
     ``decode``/``batch_decode`` group aggregated heatmaps and stacked tags
     (see :class:`HigherHRNetHead.predict`) into people.
@@ -158,16 +155,8 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
                  max_num_people: int = 30,
                  tag_level: int = 0,
                  tag_per_keypoint: bool = True,
-                 decode_nms_kernel: int = 5,
-                 decode_topk: int = 30,
-                 decode_max_instances: Optional[int] = None,
-                 decode_detection_threshold: float = 0.1,
-                 decode_tag_threshold: float = 1.0,
-                 decode_adjust: bool = True,
-                 decode_refine: bool = True,
-                 decode_joint_order: Optional[Sequence[int]] = None,
-                 decode_use_detection_val: bool = True,
-                 decode_ignore_too_much: bool = False) -> None:
+                 decode_cfg: Optional[dict] = None,
+                 **decode_kwargs) -> None:
         super().__init__()
         self.input_size = tuple(input_size)
         if heatmap_sizes is None:
@@ -181,17 +170,7 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         assert 0 <= tag_level < len(self.heatmap_sizes)
         self.tag_level = tag_level
         self.tag_per_keypoint = tag_per_keypoint
-        self.decode_nms_kernel = int(decode_nms_kernel)
-        self.decode_topk = int(decode_topk)
-        self.decode_max_instances = (None if decode_max_instances is None
-                                     else int(decode_max_instances))
-        self.decode_detection_threshold = float(decode_detection_threshold)
-        self.decode_tag_threshold = float(decode_tag_threshold)
-        self.decode_adjust = bool(decode_adjust)
-        self.decode_refine = bool(decode_refine)
-        self.decode_joint_order = decode_joint_order
-        self.decode_use_detection_val = bool(decode_use_detection_val)
-        self.decode_ignore_too_much = bool(decode_ignore_too_much)
+        self.decode_cfg = decode_config(decode_cfg, decode_kwargs)
         self._patch = _gaussian_patch(sigma)
 
     def _level_keypoints(self, keypoints: np.ndarray,
@@ -276,37 +255,27 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
                                 self.heatmap_sizes[self.tag_level])
         return dict(heatmaps=heatmaps, keypoint_indices=indices)
 
-    def _joint_order(self, num_keypoints: int) -> Tuple[int, ...]:
-        if self.decode_joint_order is None:
-            return original_joint_order(num_keypoints)
-        order = tuple(int(k) for k in self.decode_joint_order)
+    def decode_options(self, num_keypoints: int) -> DecodeOptions:
+        """The :class:`~higherhrnet_plugin.core.grouping.DecodeOptions` of
+        this codec for ``num_keypoints`` keypoints: what the decoder, and an
+        exported graph's metadata, take."""
+        cfg = dict(self.decode_cfg)
+        order = cfg.pop('joint_order', None)
+        if order is None:
+            order = original_joint_order(num_keypoints)
+        order = tuple(int(k) for k in order)
         if sorted(order) != list(range(num_keypoints)):
             raise ValueError(
-                f'decode_joint_order {list(order)} is not a permutation of '
-                f'the {num_keypoints} keypoints')
-        return order
-
-    def decode_options(self, num_keypoints: int) -> DecodeOptions:
-        """The :class:`~.grouping.DecodeOptions` of this codec for
-        ``num_keypoints`` keypoints (what the torch-free runtime needs)."""
-        return DecodeOptions(
-            joint_order=self._joint_order(num_keypoints),
-            nms_kernel=self.decode_nms_kernel,
-            topk=self.decode_topk,
-            max_instances=self.decode_max_instances,
-            detection_threshold=self.decode_detection_threshold,
-            tag_threshold=self.decode_tag_threshold,
-            adjust=self.decode_adjust,
-            refine=self.decode_refine,
-            use_detection_val=self.decode_use_detection_val,
-            ignore_too_much=self.decode_ignore_too_much)
+                f'decode_cfg.joint_order {list(order)} is not a permutation '
+                f'of the {num_keypoints} keypoints')
+        return DecodeOptions(joint_order=order, **cfg)
 
     def decode(self, heatmaps: Any, tags: Any
                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Group one image's aggregated heatmaps and tags into people, as the
         original ``HeatmapParser.parse`` (NMS, top-k, tag matching in
         ``decode_joint_order``, adjust, refine), with
-        :func:`~.grouping.decode_maps`, the decoder of the torch-free
+        :func:`~higherhrnet_plugin.core.grouping.decode_maps`, the decoder of the torch-free
         runtime. Tensors on a CUDA device keep the dense stages (NMS, the
         peaks for top-k, gathers) on that device; the result is the same.
 

@@ -1,7 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The decoder's dense stages on the model's device.
 
-:class:`TorchMaps` answers the questions of :class:`~.dense_maps.NumpyMaps`
+:class:`TorchMaps` answers the questions of :class:`~higherhrnet_plugin.core.dense_maps.NumpyMaps`
 with torch operations on the tensors' own device: the max-pool NMS and the
 peaks above the detection threshold, gathers at given pixels. Only those
 small results (and, for the rare ties and for refine, one joint's full

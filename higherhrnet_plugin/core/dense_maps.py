@@ -1,23 +1,61 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The dense stages of the decoder on numpy arrays (no torch).
 
-:class:`NumpyMaps` holds one image's aggregated heatmaps and tags and
-answers every question the decoder asks of the full maps: the NMS peaks
+:class:`DenseMaps` is what the decoder asks of one image's aggregated maps.
+:class:`NumpyMaps` holds them on the CPU and answers every question: the NMS peaks
 above the detection threshold, one joint's full NMS'd row (for the tie
 order of ``torch.topk``), values and tags at given pixels, and one
 joint's full values and tags (for refine).
-:class:`~.dense_maps_torch.TorchMaps` answers the same questions on a CUDA
+:class:`~higherhrnet_plugin.codecs.dense_maps_torch.TorchMaps` answers the same questions on a CUDA
 device, with the same results.
 
 Shapes: heatmaps (K, H, W), tags (K, H, W, T); a ``flat`` index is
 ``y * W + x`` within one joint's map.
 """
-from typing import Tuple
+from typing import Protocol, Tuple, runtime_checkable
 
 import numpy as np
 
 # the 4-neighbours first: they reject most pixels of a peak's slope
 _NEAR = ((0, -1), (0, 1), (-1, 0), (1, 0))
+
+
+@runtime_checkable
+class DenseMaps(Protocol):
+    """What the decoder (:mod:`.grouping`, :mod:`.refine`) asks of one
+    image's aggregated maps. :class:`NumpyMaps` answers on the CPU,
+    :class:`~higherhrnet_plugin.codecs.dense_maps_torch.TorchMaps` on the
+    tensors' device and
+    :class:`~higherhrnet_plugin.deploy.graph_nms_maps.GraphNmsMaps` from a
+    graph's NMS output, all with the same numbers.
+
+    Attributes:
+        num_joints, height, width: K, H and W of the (K, H, W) heatmaps.
+        tag_dim: T of the (K, H, W, T) tags.
+        nms_kernel: the max-pool NMS kernel (odd).
+    """
+    num_joints: int
+    height: int
+    width: int
+    tag_dim: int
+    nms_kernel: int
+
+    def peaks(self, threshold: float
+              ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """NMS peaks above ``threshold`` (>= 0): joint, flat (int64) and
+        value (float32), sorted by joint and then flat index."""
+
+    def nms_row(self, joint: int) -> np.ndarray:
+        """(H * W,) float32 ``det * (max_pool(det) == det)`` of one joint."""
+
+    def values_at(self, joint: np.ndarray, flat: np.ndarray) -> np.ndarray:
+        """(N,) float32 heatmap values at (joint, flat) pairs."""
+
+    def tags_at(self, joint: np.ndarray, flat: np.ndarray) -> np.ndarray:
+        """(N, T) float32 tags at (joint, flat) pairs."""
+
+    def row(self, joint: int) -> Tuple[np.ndarray, np.ndarray]:
+        """One joint's full (H * W,) values and (H * W, T) tags."""
 
 
 class NumpyMaps:
@@ -62,7 +100,7 @@ class NumpyMaps:
             joint, flat (int64) and value (float32), sorted by joint and
             then flat index.
         """
-        K, H, W = self.num_joints, self.height, self.width
+        H, W = self.height, self.width
         det = self._det.reshape(-1)
         g = np.flatnonzero(det > threshold)
         v = det[g]

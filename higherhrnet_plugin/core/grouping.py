@@ -17,7 +17,7 @@ Entry points:
   :func:`group_people`, with the maps on the model's device for CUDA
   tensors).
 - :func:`group_people`: the same from a dense-maps object
-  (:class:`~.dense_maps.NumpyMaps` or :class:`~.dense_maps_torch.TorchMaps`)
+  (:class:`~.dense_maps.NumpyMaps` or :class:`~higherhrnet_plugin.codecs.dense_maps_torch.TorchMaps`)
   with the tags of each joint kept, and an optional per-stage timing.
 - :func:`parse_poses`: the original ``HeatmapParser.parse`` signature.
 
@@ -26,12 +26,12 @@ centred as the original), heatmap value, then the tag of the joint.
 """
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .dense_maps import NumpyMaps
+from .dense_maps import DenseMaps, NumpyMaps
 from .hungarian import munkres_assign
 from .refine import refine_people
 from .topk_order import torch_cpu_topk
@@ -42,7 +42,9 @@ COCO_JOINT_ORDER = (0, 1, 2, 3, 4, 5, 6, 11, 12, 7, 8, 9, 10, 13, 14, 15, 16)
 # --------------------------------------------------------------------------
 # top-k
 # --------------------------------------------------------------------------
-def select_top_k(maps, peaks: Optional[Tuple[np.ndarray, ...]], k: int = 30,
+def select_top_k(maps: DenseMaps,
+                 peaks: Optional[Tuple[np.ndarray, ...]],
+                 k: int = 30,
                  threshold: float = 0.1
                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The original ``HeatmapParser.top_k`` (``topk`` of the NMS'd maps),
@@ -173,7 +175,7 @@ def match_by_tag(tag_k: np.ndarray,
 # --------------------------------------------------------------------------
 # adjust
 # --------------------------------------------------------------------------
-def adjust_people(people: np.ndarray, maps) -> np.ndarray:
+def adjust_people(people: np.ndarray, maps: DenseMaps) -> np.ndarray:
     """Quarter-pixel shift toward the higher neighbour, then +0.5 (in
     place), as the original ``HeatmapParser.adjust`` for joints with
     value > 0."""
@@ -232,11 +234,45 @@ class DecodeOptions:
     ignore_too_much: bool = False
 
     def __post_init__(self):
-        object.__setattr__(self, 'joint_order',
-                           tuple(int(j) for j in self.joint_order))
+        # config values (JSON, YAML) come as any number type
+        cast = dict(joint_order=lambda v: tuple(int(j) for j in v),
+                    nms_kernel=int, topk=int,
+                    max_instances=lambda v: None if v is None else int(v),
+                    detection_threshold=float, tag_threshold=float,
+                    adjust=bool, refine=bool, use_detection_val=bool,
+                    ignore_too_much=bool)
+        for name, to in cast.items():
+            object.__setattr__(self, name, to(getattr(self, name)))
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def decode_config(decode_cfg: Optional[dict],
+                  decode_kwargs: Dict[str, object]) -> dict:
+    """The decode options a codec config gives: ``decode_cfg`` (fields of
+    :class:`DecodeOptions`) and ``decode_<field>=value`` keywords, the one
+    place where those names are mapped.
+
+    Raises:
+        TypeError: one line naming an argument that is not an option.
+    """
+    names = [f.name for f in fields(DecodeOptions)]
+    cfg = dict(decode_cfg or {})
+    for key, value in decode_kwargs.items():
+        name = key[len('decode_'):]
+        if not key.startswith('decode_') or name not in names:
+            raise TypeError(
+                f'AssociativeEmbeddingCodec: unknown argument {key!r} (decode '
+                f'options: decode_<name> or decode_cfg.<name>, name in '
+                f'{", ".join(names)})')
+        cfg[name] = value
+    unknown = sorted(set(cfg) - set(names))
+    if unknown:
+        raise TypeError(f'AssociativeEmbeddingCodec: decode_cfg has unknown '
+                        f'option(s) {", ".join(unknown)} (known: '
+                        f'{", ".join(names)})')
+    return cfg
 
 
 STAGES = ('nms', 'top-k', 'matching', 'adjust', 'refine')
@@ -253,7 +289,7 @@ def _timed(stage_times: Optional[Dict[str, float]], name: str,
     stage_times[name] = stage_times.get(name, 0.0) + clock() - t
 
 
-def group_people(maps, options: DecodeOptions,
+def group_people(maps: DenseMaps, options: DecodeOptions,
                  stage_times: Optional[Dict[str, float]] = None,
                  clock: Callable[[], float] = time.perf_counter
                  ) -> Tuple[np.ndarray, np.ndarray]:
@@ -262,7 +298,7 @@ def group_people(maps, options: DecodeOptions,
 
     Args:
         maps: dense maps of the image (:class:`~.dense_maps.NumpyMaps`, or
-            :class:`~.dense_maps_torch.TorchMaps` on a device).
+            :class:`~higherhrnet_plugin.codecs.dense_maps_torch.TorchMaps` on a device).
         options: the decode options.
         stage_times: if given, seconds per stage (:data:`STAGES`) are added
             to it, read from ``clock``.
@@ -314,7 +350,7 @@ def split_people(people: np.ndarray, scores: np.ndarray, num_joints: int,
     return people[..., :2].copy(), people[..., 2].copy(), scores
 
 
-def decode_maps(maps, options: DecodeOptions
+def decode_maps(maps: DenseMaps, options: DecodeOptions
                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`group_people`, then the first ``options.max_instances``
     people (all when None) as (keypoints (N, K, 2), keypoint_scores (N, K),

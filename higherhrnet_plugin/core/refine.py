@@ -31,6 +31,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from .dense_maps import DenseMaps
+
 # pixels of largest value scored for every person first: enough to hold
 # the peaks of a crowded image, few enough to cost little per person
 TOP_PIXELS = 2048
@@ -213,7 +215,7 @@ def refine_winners(det: np.ndarray, tag: np.ndarray, prevs: np.ndarray,
     return out
 
 
-def refine_people(people: np.ndarray, maps,
+def refine_people(people: np.ndarray, maps: DenseMaps,
                   top_pixels: int = TOP_PIXELS) -> np.ndarray:
     """Fill every person's missing joints by tag, as the original
     ``HeatmapParser.refine`` (in place).
@@ -221,7 +223,7 @@ def refine_people(people: np.ndarray, maps,
     Args:
         people: (P, K, 3 + T) float32 (x, y, value, tags), after adjust.
         maps: :class:`~.dense_maps.NumpyMaps` or
-            :class:`~.dense_maps_torch.TorchMaps` of the same image.
+            :class:`~higherhrnet_plugin.codecs.dense_maps_torch.TorchMaps` of the same image.
         top_pixels: see :func:`refine_winners`.
     """
     P, K = people.shape[:2]

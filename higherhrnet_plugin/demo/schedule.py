@@ -49,9 +49,8 @@ def budget_hook(cfg: Config, budget_s: float, reserve_s: float,
     with the config's lr schedule (as fractions of training), raising the
     epochs up to ``max_epochs`` if they fit, and the config without its
     ``param_scheduler`` (the hook sets the lr instead)."""
-    from ..analysis.budget_training import budget_schedule
-    from ..engine.hooks.wall_clock_budget_hook import \
-        EpochWallClockBudgetHook
+    from ..engine.hooks.wall_clock_budget_hook import (
+        EpochWallClockBudgetHook, budget_schedule)
     schedule = budget_schedule(cfg, dataset_size(cfg.train_dataloader.dataset))
     cfg.param_scheduler = None
     return EpochWallClockBudgetHook(budget_s, schedule, reserve_s=reserve_s,

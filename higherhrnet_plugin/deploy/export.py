@@ -18,16 +18,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..codecs.grouping import DecodeOptions
 from ..models.utils.heatmap_aggregation import TestView
 from .metadata import METADATA_KEY, DeployError, DeployMetadata
 
 # Resize with ``sizes`` and the opset-11 ops the graph uses
 MIN_OPSET = 11
-# the codec's decoding options, stored without their ``decode_`` prefix
-DECODE_OPTIONS = ('nms_kernel', 'topk', 'max_instances', 'detection_threshold',
-                  'tag_threshold', 'adjust', 'refine', 'use_detection_val',
-                  'ignore_too_much')
 
 
 def input_name(scale: float) -> str:
@@ -155,9 +150,7 @@ def deploy_metadata(pose_estimator: nn.Module,
                           'with a dataset)')
     num_keypoints = head.num_keypoints
     names = meta.get('keypoint_id2name') or {}
-    decode = DecodeOptions(
-        joint_order=codec._joint_order(num_keypoints),
-        **{k: getattr(codec, f'decode_{k}') for k in DECODE_OPTIONS})
+    decode = codec.decode_options(num_keypoints)
     return DeployMetadata(
         num_keypoints=num_keypoints,
         keypoint_names=[str(names.get(i, i)) for i in range(num_keypoints)],

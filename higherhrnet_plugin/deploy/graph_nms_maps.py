@@ -4,7 +4,7 @@ from typing import Tuple
 
 import numpy as np
 
-from ..codecs.dense_maps import NumpyMaps
+from ..core.dense_maps import NumpyMaps
 
 
 class GraphNmsMaps(NumpyMaps):

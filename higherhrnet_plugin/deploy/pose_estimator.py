@@ -10,13 +10,12 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ..apis.errors import InferenceError
-from ..apis.folder_inference import Prediction
-from ..apis.image_files import read_image
-from ..codecs.dense_maps import NumpyMaps
-from ..codecs.grouping import DecodeOptions, decode_maps
-from ..datasets.transforms.resize_geometry import (get_final_preds,
-                                                   resize_align_multi_scale)
+from ..core.dense_maps import DenseMaps, NumpyMaps
+from ..core.errors import InferenceError
+from ..core.grouping import DecodeOptions, decode_maps
+from ..core.image_files import read_image
+from ..core.prediction import Prediction
+from ..core.resize_geometry import get_final_preds, resize_align_multi_scale
 from .backends import load_backend
 from .graph_nms_maps import GraphNmsMaps
 from .metadata import DeployError, DeployMetadata
@@ -91,13 +90,13 @@ class OnnxPoseEstimator:
         NMS'd heatmaps (K, H, W) if the graph has them."""
         return [o[0] for o in self.engine(feeds, self.metadata.output_names)]
 
-    def dense_maps(self, outputs: List[np.ndarray]) -> NumpyMaps:
+    def dense_maps(self, outputs: List[np.ndarray]) -> DenseMaps:
         """The decoder's view of :meth:`run`'s outputs."""
         if self.metadata.nms_in_graph:
             return GraphNmsMaps(*outputs, self.decode_options.nms_kernel)
         return NumpyMaps(*outputs, self.decode_options.nms_kernel)
 
-    def decode(self, maps: NumpyMaps
+    def decode(self, maps: DenseMaps
                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The codec's decoder: keypoints (N, K, 2) in input pixels,
         keypoint scores (N, K) and person scores (N,)."""

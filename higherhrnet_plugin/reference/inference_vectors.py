@@ -14,7 +14,7 @@ from typing import Tuple, Union
 import numpy as np
 import torch
 
-from higherhrnet_plugin.datasets.transforms.resize_geometry import \
+from higherhrnet_plugin.core.resize_geometry import \
     get_final_preds
 from higherhrnet_plugin.models.utils.heatmap_aggregation import (
     TestView, aggregate_views)

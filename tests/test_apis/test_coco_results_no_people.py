@@ -1,7 +1,7 @@
 """An image where nothing is detected gives no COCO result records."""
 import numpy as np
 
-from higherhrnet_plugin.apis.coco_results import person_records
+from higherhrnet_plugin.core.coco_results import person_records
 
 
 def test_no_people_no_records():

@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from higherhrnet_plugin.analysis import original_parser
-from higherhrnet_plugin.codecs.dense_maps import NumpyMaps
+from higherhrnet_plugin.core.dense_maps import NumpyMaps
 from higherhrnet_plugin.codecs.dense_maps_torch import TorchMaps
-from higherhrnet_plugin.codecs.grouping import (DecodeOptions, decode_maps,
+from higherhrnet_plugin.core.grouping import (DecodeOptions, decode_maps,
                                                 decode_people, group_people,
                                                 parse_poses, select_top_k)
-from higherhrnet_plugin.codecs import refine
-from higherhrnet_plugin.codecs.refine import refine_people
-from higherhrnet_plugin.codecs.topk_order import torch_cpu_topk
+from higherhrnet_plugin.core import refine
+from higherhrnet_plugin.core.refine import refine_people
+from higherhrnet_plugin.core.topk_order import torch_cpu_topk
 
 REPO = Path(__file__).resolve().parents[2]
 SLOW = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -246,7 +246,7 @@ def test_decoder_runs_without_torch(tmp_path):
         for name in {blocked!r}:
             sys.modules[name] = None  # as if not installed
         import numpy as np
-        from higherhrnet_plugin.codecs.grouping import (DecodeOptions,
+        from higherhrnet_plugin.core.grouping import (DecodeOptions,
                                                         decode_people)
         out = decode_people(np.load('hm.npy'), np.load('tags.npy'),
                             DecodeOptions(joint_order=(0, 1, 2, 3), topk=5))

@@ -9,8 +9,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from higherhrnet_plugin.codecs.dense_maps import NumpyMaps
-from higherhrnet_plugin.codecs.grouping import munkres_assign, parse_poses
+from higherhrnet_plugin.core.dense_maps import NumpyMaps
+from higherhrnet_plugin.core.grouping import munkres_assign, parse_poses
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO.parent / 'shared' / 'reference'
@@ -53,11 +53,11 @@ def test_no_cap_on_people_by_default():
     codec = config_codec(
         'configs/higherhrnet/coco/'
         'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py')
-    assert codec.decode_max_instances is None
+    assert codec.decode_options(17).max_instances is None
     kpts, scores = decode_inference_vector(data, codec)
     assert len(kpts) == 86
     capped = copy.copy(codec)
-    capped.decode_max_instances = 30
+    capped.decode_cfg = dict(codec.decode_cfg, max_instances=30)
     kpts30, scores30 = decode_inference_vector(data, capped)
     np.testing.assert_array_equal(kpts30, kpts[:30])
     np.testing.assert_array_equal(scores30, scores[:30])
@@ -162,7 +162,7 @@ def test_random_maps_well_formed_and_identical_to_original(
 @pytest.mark.skipif(
     not VECTORS, reason=f'reference vectors not found at {REFERENCE}')
 def test_multi_scale_size_matches_original():
-    from higherhrnet_plugin.datasets.transforms.resize_geometry import \
+    from higherhrnet_plugin.core.resize_geometry import \
         get_multi_scale_size
     for path in VECTORS:
         data = np.load(path)
@@ -178,7 +178,7 @@ def test_multi_scale_size_matches_original():
 
 def test_affine_matches_original_construction():
     cv2 = pytest.importorskip('cv2')
-    from higherhrnet_plugin.datasets.transforms.resize_geometry import (
+    from higherhrnet_plugin.core.resize_geometry import (
         get_affine_transform, get_final_preds)
     center = np.array([320, 213])
     scale = np.array([3.71875, 2.125])

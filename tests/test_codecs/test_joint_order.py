@@ -32,7 +32,7 @@ def _one_person(num_keypoints, size=32):
 
 def test_codec_default_order_follows_the_rule():
     codec = AssociativeEmbeddingCodec(input_size=(128, 128))
-    assert codec._joint_order(14) == original_joint_order(14)
+    assert codec.decode_options(14).joint_order == original_joint_order(14)
     keypoints, scores, _ = codec.decode(*_one_person(5))
     assert keypoints.shape == (1, 5, 2) and scores.shape == (1, 5)
 
@@ -40,7 +40,7 @@ def test_codec_default_order_follows_the_rule():
 def test_codec_explicit_order_and_bad_order():
     codec = AssociativeEmbeddingCodec(
         input_size=(128, 128), decode_joint_order=(4, 3, 2, 1, 0))
-    assert codec._joint_order(5) == (4, 3, 2, 1, 0)
+    assert codec.decode_options(5).joint_order == (4, 3, 2, 1, 0)
     assert codec.decode(*_one_person(5))[0].shape == (1, 5, 2)
     codec = AssociativeEmbeddingCodec(
         input_size=(128, 128), decode_joint_order=(0, 1, 2))

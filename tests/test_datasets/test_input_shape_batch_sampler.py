@@ -9,7 +9,7 @@ import higherhrnet_plugin  # noqa: F401
 from higherhrnet_plugin.datasets.samplers import InputShapeBatchSampler
 from higherhrnet_plugin.datasets.samplers.input_shape_batch_sampler import \
     decoded_image_size
-from higherhrnet_plugin.datasets.transforms.resize_geometry import \
+from higherhrnet_plugin.core.resize_geometry import \
     get_multi_scale_size
 from mmpose.registry import DATA_SAMPLERS
 

@@ -26,11 +26,11 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from higherhrnet_plugin.codecs.dense_maps import NumpyMaps
-from higherhrnet_plugin.codecs.grouping import (DecodeOptions, adjust_people,
+from higherhrnet_plugin.core.dense_maps import NumpyMaps
+from higherhrnet_plugin.core.grouping import (DecodeOptions, adjust_people,
                                                 match_by_tag, select_top_k)
-from higherhrnet_plugin.codecs.hungarian import munkres_assign
-from higherhrnet_plugin.codecs.refine import refine_people, tag_scores
+from higherhrnet_plugin.core.hungarian import munkres_assign
+from higherhrnet_plugin.core.refine import refine_people, tag_scores
 
 # float32 arithmetic on the compared quantities themselves
 ULP = 1e-6

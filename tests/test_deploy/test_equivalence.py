@@ -103,8 +103,8 @@ def test_runtime_finds_the_pytorch_people(tmp_path, tiny_predictor,
     named with its decision and margin, and they must stay rare."""
     from decision_margins import first_divergence
 
-    from higherhrnet_plugin.apis.image_files import read_image
-    from higherhrnet_plugin.datasets.transforms.resize_geometry import \
+    from higherhrnet_plugin.core.image_files import read_image
+    from higherhrnet_plugin.core.resize_geometry import \
         resize_align_multi_scale
     from higherhrnet_plugin.deploy import OnnxPoseEstimator
     estimator = OnnxPoseEstimator(str(tiny_onnx), backend, threads=2)

@@ -69,7 +69,7 @@ def test_missing_file_and_unknown_backend(tmp_path):
 
 
 def test_unreadable_image(tmp_path, tiny_onnx):
-    from higherhrnet_plugin.apis.errors import InferenceError
+    from higherhrnet_plugin.core.errors import InferenceError
     from higherhrnet_plugin.deploy import OnnxPoseEstimator
     broken = tmp_path / 'broken.jpg'
     broken.write_bytes(b'not a JPEG\n' * 10)

@@ -43,7 +43,7 @@ def _images():
 
 @pytest.mark.parametrize('backend', ['onnxruntime', 'openvino'])
 def test_graph_nms_is_the_decoders_nms(tiny_nms_onnx, backend):
-    from higherhrnet_plugin.codecs.dense_maps import NumpyMaps
+    from higherhrnet_plugin.core.dense_maps import NumpyMaps
     from higherhrnet_plugin.deploy import OnnxPoseEstimator
     from higherhrnet_plugin.deploy.graph_nms_maps import GraphNmsMaps
     estimator = OnnxPoseEstimator(str(tiny_nms_onnx), backend, threads=2)

@@ -43,10 +43,10 @@ def _expanded(maps_outputs):
 def test_single_tag_decodes_from_the_head_and_the_graph(tmp_path, single_tag):
     from mmpose.apis import inference_bottomup
 
-    from higherhrnet_plugin.apis.image_files import read_image
+    from higherhrnet_plugin.core.image_files import read_image
     from higherhrnet_plugin.apis.pytorch_predictor import PyTorchPosePredictor
-    from higherhrnet_plugin.codecs.grouping import decode_people
-    from higherhrnet_plugin.datasets.transforms.resize_geometry import \
+    from higherhrnet_plugin.core.grouping import decode_people
+    from higherhrnet_plugin.core.resize_geometry import \
         get_final_preds
     from higherhrnet_plugin.deploy import OnnxPoseEstimator
     from higherhrnet_plugin.deploy.export import export_onnx, test_input_size

@@ -109,7 +109,8 @@ def test_small_variants_share_the_demo_backbone(tmp_path, name):
 
 
 def test_budget_schedule_follows_the_demo_config_in_fractions(tmp_path):
-    from higherhrnet_plugin.analysis.budget_training import budget_schedule
+    from higherhrnet_plugin.engine.hooks.wall_clock_budget_hook import \
+        budget_schedule
     from higherhrnet_plugin.analysis.small_head_variants import \
         demo_runner_cfg
     from higherhrnet_plugin.engine.hooks.wall_clock_budget_hook import \

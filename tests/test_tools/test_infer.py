@@ -274,7 +274,7 @@ def test_read_image_never_allocates_a_huge_image_full_size(tmp_path):
     paths = write_huge_images(tmp_path)
     code = (
         'import re, sys\n'
-        'from higherhrnet_plugin.apis.image_files import read_image\n'
+        'from higherhrnet_plugin.core.image_files import read_image\n'
         'def kb(key):\n'
         '    s = open("/proc/self/status").read()\n'
         '    return int(re.search(key + r":\\s+(\\d+)", s).group(1))\n'

@@ -54,7 +54,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from higherhrnet_plugin.apis.errors import InferenceError
+    from higherhrnet_plugin.core.errors import InferenceError
     from higherhrnet_plugin.deploy import DeployError
     try:
         with trusted_checkpoints(args.trust_checkpoint):

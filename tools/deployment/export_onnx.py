@@ -48,7 +48,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from higherhrnet_plugin.apis.errors import InferenceError
+    from higherhrnet_plugin.core.errors import InferenceError
     from higherhrnet_plugin.deploy.export import export_onnx, test_input_size
     from higherhrnet_plugin.deploy.metadata import DeployError
     from higherhrnet_plugin.engine import (CheckpointLoadError,

@@ -8,7 +8,7 @@ from torch.utils.data import BatchSampler, Sampler
 from mmpose.registry import DATA_SAMPLERS
 
 from ..transforms.original_resize import BottomupOriginalResize
-from ..transforms.resize_geometry import get_multi_scale_size
+from ...core.resize_geometry import get_multi_scale_size
 from ..validated_datasets import applies_exif_orientation
 
 # EXIF orientations that rotate by 90 degrees: OpenCV's IMREAD_COLOR (how

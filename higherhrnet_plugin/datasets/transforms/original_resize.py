@@ -6,7 +6,7 @@ from mmcv.transforms import BaseTransform
 
 from mmpose.registry import TRANSFORMS
 
-from .resize_geometry import resize_align_multi_scale
+from ...core.resize_geometry import resize_align_multi_scale
 
 
 @TRANSFORMS.register_module()

@@ -15,8 +15,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
-from higherhrnet_plugin.demo.pictures import (draw_pose, draw_strip,
-                                              image_name, predict_image)
+from ...visualization.pose_pictures import (draw_pose, draw_strip,
+                                            image_name, predict_image)
 
 
 @HOOKS.register_module()

@@ -21,6 +21,7 @@ import statistics
 import time
 from typing import Optional, Sequence, Tuple
 
+from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmpose.registry import HOOKS
 
@@ -53,6 +54,36 @@ def lr_factor(frac: float,
         f *= cosine + (1 - cosine) * 0.5 * (1 + math.cos(
             math.pi * min(frac, 1.0)))
     return f
+
+
+def budget_schedule(cfg: Config, num_train: int) -> dict:
+    """The config's lr schedule as fractions of training: the keyword
+    arguments of :func:`lr_factor` (the linear
+    warm-up's ``warm_end`` fraction and ``warm_start`` factor, and the decay
+    after it: ``steps``, [(milestone fraction, gamma)] of a MultiStepLR, or
+    ``cosine``, eta_min over the base lr of a CosineAnnealingLR). Raises
+    ValueError for another scheduler."""
+    max_epochs = cfg.train_cfg.max_epochs
+    iters = max_epochs * math.ceil(num_train /
+                                   cfg.train_dataloader.batch_size)
+    base_lr = cfg.optim_wrapper.optimizer.lr
+    sched = dict(warm_end=0.0, warm_start=1.0, steps=[], cosine=None)
+    for s in cfg.param_scheduler:
+        if s['type'] == 'LinearLR':
+            end = s.get('end', 0)
+            sched['warm_end'] = end / iters if not s.get('by_epoch', True) \
+                else end / max_epochs
+            sched['warm_start'] = s.get('start_factor', 1 / 3)
+        elif s['type'] == 'MultiStepLR':
+            sched['steps'] = [(m / max_epochs, s.get('gamma', 0.1))
+                              for m in s['milestones']]
+        elif s['type'] == 'CosineAnnealingLR':
+            sched['cosine'] = s.get('eta_min', 0.0) / base_lr
+        else:
+            raise ValueError(f'param_scheduler: {s["type"]} cannot follow a '
+                             'wall-clock budget (LinearLR, MultiStepLR or '
+                             'CosineAnnealingLR can)')
+    return sched
 
 
 @HOOKS.register_module()
