@@ -18,7 +18,7 @@ codec = dict(
     input_size=(256, 256),
     heatmap_sizes=[(64, 64), (128, 128)],
     sigma=2,
-    max_num_people=30)
+    max_encoded_people=30)
 
 model = dict(
     backbone=dict(

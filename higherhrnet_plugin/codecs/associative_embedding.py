@@ -92,10 +92,10 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
       if outside, and a Gaussian patch ``6*sigma+3`` pixels wide (sigma in
       the level's own pixels, not scaled) is drawn centred there, overlaps
       taking the maximum.
-    - ``keypoint_indices``: (max_num_people, K, 2) int64 at ``tag_level``:
+    - ``keypoint_indices``: (max_encoded_people, K, 2) int64 at ``tag_level``:
       for person n, the visible in-bounds keypoints are packed from the start
       of the row as ``(k*H*W + y*W + x, 1)`` (``(y*W + x, 1)`` without
-      ``tag_per_keypoint``), zeros after; people beyond ``max_num_people``
+      ``tag_per_keypoint``), zeros after; people beyond ``max_encoded_people``
       are dropped.
 
     With ``GenerateTarget(encoder=this)`` followed by
@@ -116,7 +116,9 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
             each Gaussian is centred on the sub-pixel position (MMPose's
             ``generate_udp_gaussian_heatmaps``). Decoding is unchanged.
             Defaults to False (the original's targets).
-        max_num_people (int): rows of ``keypoint_indices``. Defaults to 30.
+        max_encoded_people (int): rows of ``keypoint_indices``: the people
+            the tag loss sees per image (the original's
+            ``DATASET.MAX_NUM_PEOPLE``). Defaults to 30.
         tag_level (int): level whose size is used for ``keypoint_indices``.
             Defaults to 0.
         tag_per_keypoint (bool): index format of ``keypoint_indices``.
@@ -152,7 +154,7 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
                  heatmap_sizes: Optional[Sequence[Tuple[int, int]]] = None,
                  sigma: float = 2,
                  use_udp: bool = False,
-                 max_num_people: int = 30,
+                 max_encoded_people: int = 30,
                  tag_level: int = 0,
                  tag_per_keypoint: bool = True,
                  decode_cfg: Optional[dict] = None,
@@ -166,7 +168,7 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         self.heatmap_sizes = [tuple(int(v) for v in s) for s in heatmap_sizes]
         self.sigma = sigma
         self.use_udp = use_udp
-        self.max_num_people = max_num_people
+        self.max_encoded_people = max_encoded_people
         assert 0 <= tag_level < len(self.heatmap_sizes)
         self.tag_level = tag_level
         self.tag_per_keypoint = tag_per_keypoint
@@ -206,10 +208,10 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
     def _indices(self, kpts: np.ndarray, visible: np.ndarray,
                  size: Tuple[int, int]) -> np.ndarray:
         w, h = size
-        indices = np.zeros((self.max_num_people, kpts.shape[1], 2),
+        indices = np.zeros((self.max_encoded_people, kpts.shape[1], 2),
                            dtype=np.int64)
-        packed = np.zeros(self.max_num_people, dtype=np.int64)
-        for n, k, x, y in _joints_on_map(kpts[:self.max_num_people],
+        packed = np.zeros(self.max_encoded_people, dtype=np.int64)
+        for n, k, x, y in _joints_on_map(kpts[:self.max_encoded_people],
                                          visible, size):
             if self.tag_per_keypoint:
                 indices[n, packed[n]] = (k * h * w + y * w + x, 1)
@@ -230,7 +232,7 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
 
         Returns:
             dict: ``heatmaps`` (list of L (K, H_l, W_l) float32),
-            ``keypoint_indices`` (max_num_people, K, 2) int64.
+            ``keypoint_indices`` (max_encoded_people, K, 2) int64.
         """
         keypoints = np.asarray(keypoints)
         if keypoints.ndim == 2:

@@ -107,14 +107,14 @@ def match_by_tag(tag_k: np.ndarray,
                  joint_order: Sequence[int] = COCO_JOINT_ORDER,
                  detection_threshold: float = 0.1,
                  tag_threshold: float = 1.0,
-                 max_num_people: int = 30,
+                 topk: int = 30,
                  use_detection_val: bool = True,
                  ignore_too_much: bool = False) -> np.ndarray:
     """Group top-k candidates into people, as the original ``match_by_tag``.
 
     People are keyed by the first tag value of the joint that created them
     (a later new person with an equal key merges into the existing one, as
-    with the original's dict), only the first ``max_num_people`` people take
+    with the original's dict), only the first ``topk`` people take
     part in the matching, and the cost is
     ``round(tag distance) * 100 - value`` solved by :func:`munkres_assign`.
 
@@ -140,9 +140,9 @@ def match_by_tag(tag_k: np.ndarray,
                 joint_dict.setdefault(key, np.copy(default_))[idx] = joint
                 tag_dict[key] = [tag]
             continue
-        grouped_keys = list(joint_dict.keys())[:max_num_people]
+        grouped_keys = list(joint_dict.keys())[:topk]
         grouped_tags = [np.mean(tag_dict[g], axis=0) for g in grouped_keys]
-        if ignore_too_much and len(grouped_keys) == max_num_people:
+        if ignore_too_much and len(grouped_keys) == topk:
             continue
         diff = joints[:, None, 3:] - np.array(grouped_tags)[None, :, :]
         diff_normed = np.linalg.norm(diff, ord=2, axis=2)
@@ -212,9 +212,10 @@ class DecodeOptions:
         joint_order: the order in which joints are matched to people, a
             permutation of ``range(K)`` (the original's for COCO:
             :data:`COCO_JOINT_ORDER`).
-        nms_kernel: max-pool NMS kernel. topk: candidates per joint (the
-            original's ``MAX_NUM_PEOPLE``: it bounds each joint's
-            candidates, not the people). max_instances: most people
+        nms_kernel: max-pool NMS kernel. topk: candidates per joint, and
+            the groups each joint is matched against (the original's
+            ``TEST.MAX_NUM_PEOPLE``: it bounds each joint's candidates, not
+            the people). max_instances: most people
             returned (in the grouping's order), or None for every group the
             matching makes, as the original. A cap departs from the
             original (COCO's evaluation keeps the 20 best-scoring people of
@@ -323,7 +324,7 @@ def group_people(maps: DenseMaps, options: DecodeOptions,
             joint_order=options.joint_order,
             detection_threshold=options.detection_threshold,
             tag_threshold=options.tag_threshold,
-            max_num_people=options.topk,
+            topk=options.topk,
             use_detection_val=options.use_detection_val,
             ignore_too_much=options.ignore_too_much)
     with _timed(stage_times, 'adjust', clock):

@@ -40,7 +40,7 @@ def check_training_reference(path: str) -> Tuple[bool, str]:
         dict(type='AssociativeEmbeddingCodec',
              input_size=(input_size, input_size),
              heatmap_sizes=[(r, r) for r in sizes],
-             max_num_people=data[f'img{images[0]}_joints_indices_{sizes[0]}']
+             max_encoded_people=data[f'img{images[0]}_joints_indices_{sizes[0]}']
              .shape[0]))
 
     target_err, index_ok = 0.0, True

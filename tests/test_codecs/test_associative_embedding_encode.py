@@ -76,9 +76,9 @@ def test_patch_shape_visibility_overlap_and_limits():
     np.testing.assert_allclose(hm[25, 25], 1.0)
     np.testing.assert_allclose(hm[25, 26], 1.0)
     np.testing.assert_allclose(hm[25, 24], g, rtol=1e-6)
-    # single tag map index format; max_num_people truncates
+    # single tag map index format; max_encoded_people truncates
     enc = _codec(input_size=(256, 256), tag_per_keypoint=False,
-                 max_num_people=1).encode(kpts, vis)
+                 max_encoded_people=1).encode(kpts, vis)
     np.testing.assert_array_equal(enc['keypoint_indices'],
                                   [[[25 * 64 + 25, 1]]])
 

@@ -125,7 +125,7 @@ def _matching_divergence(cand_a, cand_b, options, noise_hm, noise_tag):
     order = options.joint_order
     kwargs = dict(detection_threshold=options.detection_threshold,
                   tag_threshold=options.tag_threshold,
-                  max_num_people=options.topk,
+                  topk=options.topk,
                   use_detection_val=options.use_detection_val,
                   ignore_too_much=options.ignore_too_much)
     before_a = before_b = None
@@ -256,7 +256,7 @@ def first_divergence(heatmaps_a: np.ndarray, tags_a: np.ndarray,
     kwargs = dict(joint_order=options.joint_order,
                   detection_threshold=options.detection_threshold,
                   tag_threshold=options.tag_threshold,
-                  max_num_people=options.topk,
+                  topk=options.topk,
                   use_detection_val=options.use_detection_val,
                   ignore_too_much=options.ignore_too_much)
     people_a = match_by_tag(*cand_a, **kwargs)

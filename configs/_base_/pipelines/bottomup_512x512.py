@@ -8,7 +8,7 @@ codec = dict(
     input_size=(512, 512),
     heatmap_sizes=[(128, 128), (256, 256)],
     sigma=2,
-    max_num_people=30)
+    max_encoded_people=30)
 
 # the paper's augmentation: rotation +-30 deg, scale 0.75-1.5, shift 40 px at
 # 512, horizontal flip 0.5; uniform sampling as the original

@@ -5,7 +5,7 @@ codec = dict(
     input_size=(640, 640),
     heatmap_sizes=[(160, 160), (320, 320)],
     sigma=2,
-    max_num_people=30)
+    max_encoded_people=30)
 
 # LoadImage ignores EXIF orientation, as the original reads with OpenCV and
 # the annotations are on the stored pixels

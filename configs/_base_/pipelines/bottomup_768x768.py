@@ -5,7 +5,7 @@ codec = dict(
     input_size=(768, 768),
     heatmap_sizes=[(192, 192), (384, 384)],
     sigma=2,
-    max_num_people=30)
+    max_encoded_people=30)
 
 # LoadImage ignores EXIF orientation, as the original reads with OpenCV and
 # the annotations are on the stored pixels

@@ -32,13 +32,13 @@ class HigherHRNetHead(BaseHead):
     for Bottom-Up Human Pose Estimation <https://arxiv.org/abs/1908.10357>`_.
 
     Level 0 is a 1x1 conv on the 1/4-resolution backbone feature to K
-    heatmaps (+ T tag maps when ``with_ae_loss[0]``; T = K with
+    heatmaps (+ K_t tag maps when ``with_ae_loss[0]``; K_t = K with
     ``tag_per_keypoint``, else 1). Every further level ``i`` takes the
     previous level's features, concatenated with the previous level's whole
     output (heatmaps and tags, as the original code does) when
     ``cat_output[i]``, then ConvTranspose2d(stride 2, no bias) + BN + ReLU,
     ``num_basic_blocks`` basic blocks, and a 1x1 conv to K heatmaps
-    (+ T tags when ``with_ae_loss[i + 1]``).
+    (+ K_t tag maps when ``with_ae_loss[i + 1]``).
 
     Module names follow the original implementation (``final_layers.{i}``,
     ``deconv_layers.{i}.0.{0,1}`` for deconv/BN and
@@ -48,8 +48,8 @@ class HigherHRNetHead(BaseHead):
     Shapes, for a (B, C, H/4, W/4) input feature (an input image of H x W,
     ``H/4`` meaning the backbone's 1/4 size, i.e. ``ceil(H/4)``):
 
-    - level 0: (B, K + T_0, H/4, W/4)
-    - level i: (B, K + T_i, 2**i * H/4, 2**i * W/4)
+    - level 0: (B, K + K_t, H/4, W/4), or (B, K, H/4, W/4) without tags
+    - level i: (B, K (+ K_t), 2**i * H/4, 2**i * W/4)
 
     Args:
         in_channels (int): channels of the 1/4-resolution feature.
@@ -182,7 +182,7 @@ class HigherHRNetHead(BaseHead):
                 (highest-resolution, 1/4) feature map (B, C, h, w) is used.
 
         Returns:
-            list[Tensor]: per level ``i``: (B, K + T_i, 2**i*h, 2**i*w):
+            list[Tensor]: per level ``i``: (B, K (+ K_t), 2**i*h, 2**i*w):
             heatmaps first, then tags on the levels with ``with_ae_loss``.
         """
         x = feats if isinstance(feats, Tensor) else feats[0]
@@ -223,8 +223,9 @@ class HigherHRNetHead(BaseHead):
                 ``'last'`` (the highest resolution alone).
 
         Returns:
-            tuple: heatmaps (N, K, H, W) and tags (N, T, H, W, P) at
-            ``input_size`` (P = 2 with flip test, else 1).
+            tuple: heatmaps (N, K, H, W) and tags (N, K_t, H, W, T) at
+            ``input_size``: K_t tag maps, T stacked tag values a pixel (2
+            with flip test, else 1; the decoder's T).
         """
         return aggregate_views(views, input_size, self.num_keypoints,
                                flip_indices, self.with_ae_loss,
@@ -250,7 +251,7 @@ class HigherHRNetHead(BaseHead):
             ``output_heatmaps``): per image ``keypoints`` (n, K, 2) in
             input pixels, ``keypoint_scores`` (n, K) and ``bbox_scores``
             (n,) (the original pose score); the fields hold ``heatmaps``
-            (K, H, W) and ``tags`` (T*P, H, W).
+            (K, H, W) and ``tags`` (K_t*T, H, W).
         """
         if self.decoder is None:
             raise RuntimeError('HigherHRNetHead: set `decoder` to predict')

@@ -120,8 +120,10 @@ def aggregate_views(views: Sequence[TestView],
             resolution alone (Table 4 (b)).
 
     Returns:
-        heatmaps (N, K, H, W) and tags (N, T, H, W, P) at ``input_size``,
-        where P is the number of scale-1 passes (2 with flip test).
+        heatmaps (N, K, H, W) and tags (N, K_t, H, W, T) at
+        ``input_size``: K_t tag maps (K, or 1 without ``tag_per_keypoint``)
+        and T stacked values a pixel, one per scale-1 pass (2 with flip
+        test), the decoder's T.
     """
     assert views, 'aggregate_views: no views'
     assert heatmap_levels in HEATMAP_LEVELS, (
