@@ -30,7 +30,15 @@ def test_ap_and_results_equal_across_backends(tmp_path, tiny_checkpoint):
     make_synthetic_coco(str(data), num_train=1, num_val=2,
                         image_size=(256, 256))
     out = tmp_path / 'out'
-    proc = _run(TINY_CONFIG, tiny_checkpoint, '--data-root', data,
+    # the amplified random model finds hundreds of people an image, each
+    # adding decoder decisions that float noise between backends can flip
+    # (test_equivalence.py names them); the first 30 people an image (a cap
+    # that departs from the original) keep those decisions few
+    config = tmp_path / 'capped.py'
+    config.write_text(f"_base_ = ['{TINY_CONFIG}']\n"
+                      'model = dict(head=dict(decoder=dict('
+                      'decode_max_instances=30)))\n')
+    proc = _run(config, tiny_checkpoint, '--data-root', data,
                 '--out-dir', out, '--threads', 2, '--json',
                 tmp_path / 'ap.json', cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
