@@ -1,13 +1,16 @@
-"""Export a HigherHRNet :class:`BottomupPoseEstimator` to one ONNX graph.
+"""Export a HigherHRNet :class:`FlipBatchBottomupPoseEstimator` to one ONNX
+graph.
 
 The graph takes uint8 BGR images (N, H, W, 3), one input per test scale,
-and holds the config's data preprocessor (channel order, mean/std), the
-backbone and the head, the flip pass as a second batch half, and the head's
-own aggregation (:meth:`HigherHRNetHead.aggregate`). Its outputs are the
-aggregated ``heatmaps`` (N, K, H, W) and ``tags`` (N, K, H, W, T) at the
-scale-1 input size, and optionally ``nms_heatmaps`` (N, K, H, W), the
-max-pool NMS the decoder's peaks come from; its ``metadata_props`` carry what decoding needs
-(:class:`~.metadata.DeployMetadata`). Needs torch, MMPose and ``onnx``.
+and holds the config's data preprocessor (channel order, mean/std) and the
+estimator's test views
+(:meth:`~FlipBatchBottomupPoseEstimator.forward_views`: backbone and head,
+the flip pass as a second batch half, the head's aggregation). Its outputs
+are the aggregated ``heatmaps`` (N, K, H, W) and ``tags`` (N, K, H, W, T) at
+the scale-1 input size, and optionally ``nms_heatmaps`` (N, K, H, W), the
+max-pool NMS the decoder's peaks come from; its ``metadata_props`` carry
+what decoding needs (:class:`~.metadata.DeployMetadata`). Needs torch,
+MMPose and ``onnx``.
 """
 import os
 import warnings
@@ -18,7 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..models.utils.heatmap_aggregation import TestView
+from ..models.pose_estimators import FlipBatchBottomupPoseEstimator
 from .metadata import METADATA_KEY, DeployError, DeployMetadata
 
 # Resize with ``sizes`` and the opset-11 ops the graph uses
@@ -34,9 +37,10 @@ class ExportableHigherHRNet(nn.Module):
     """uint8 images of every test scale -> aggregated heatmaps and tags.
 
     Args:
-        pose_estimator: a :class:`BottomupPoseEstimator` with a
+        pose_estimator: a :class:`FlipBatchBottomupPoseEstimator` with a
             :class:`HigherHRNetHead` (its ``data_preprocessor`` a
-            ``PoseDataPreprocessor``).
+            ``PoseDataPreprocessor``); the graph is its
+            :meth:`~FlipBatchBottomupPoseEstimator.forward_views`.
         flip_indices (Sequence[int]): the dataset's flip permutation.
         scales (Sequence[float]): one graph input per scale, in this order.
         flip_test (bool): add the flip pass of every view.
@@ -52,6 +56,11 @@ class ExportableHigherHRNet(nn.Module):
                  heatmap_levels: str = 'all',
                  nms_kernel: Optional[int] = None):
         super().__init__()
+        if not isinstance(pose_estimator, FlipBatchBottomupPoseEstimator):
+            raise DeployError(
+                f'model: type must be FlipBatchBottomupPoseEstimator (the '
+                f'test views the graph holds), got '
+                f'{type(pose_estimator).__name__}')
         pre = pose_estimator.data_preprocessor
         if not getattr(pre, '_enable_normalize', False):
             raise DeployError('model: the data preprocessor has no mean/std '
@@ -81,19 +90,6 @@ class ExportableHigherHRNet(nn.Module):
             x = x[:, [2, 1, 0]]
         return (x.float() - self.mean) / self.std
 
-    def view(self, scale: float, image: Tensor) -> TestView:
-        """The head's level outputs on one view (and its flip)."""
-        x = self.normalise(image)
-        head = self.pose.head
-        if not self.flip_test:
-            return TestView(scale, head.forward(self.pose.extract_feat(x)))
-        n = x.shape[0]
-        # both passes in one batch: the flip is a second batch half
-        outputs = head.forward(
-            self.pose.extract_feat(torch.cat([x, x.flip(3)])))
-        return TestView(scale, [o[:n] for o in outputs],
-                        [o[n:] for o in outputs])
-
     def nms(self, heatmaps: Tensor) -> Tensor:
         """``det * (max_pool(det) == det)``, the original parser's NMS
         (:meth:`NumpyMaps.nms_row`), (N, K, H, W)."""
@@ -106,12 +102,12 @@ class ExportableHigherHRNet(nn.Module):
         order -> heatmaps (N, K, H, W) and tags (N, K, H, W, T) at the
         scale-1 input size (W, H), then (with ``nms_kernel``) the NMS'd
         heatmaps (N, K, H, W)."""
-        views = [self.view(s, img) for s, img in zip(self.scales, images)]
         base = images[self.scales.index(1.0)]
         # sizes straight from the shape (no int()): the export traces them,
         # so H and W stay dynamic in the graph
-        heatmaps, tags = self.pose.head.aggregate(
-            views, (base.shape[2], base.shape[1]),
+        heatmaps, tags = self.pose.forward_views(
+            [self.normalise(image) for image in images], self.scales,
+            (base.shape[2], base.shape[1]),
             self.flip_indices if self.flip_test else None,
             self.heatmap_levels)
         if self.nms_kernel is None:

@@ -62,3 +62,26 @@ def test_tta_single_scale_equals_plain_predict():
         b = tta.module.test_step(pseudo_collate([plain]))[0].pred_instances
     np.testing.assert_allclose(a.keypoints, b.keypoints, atol=1e-4)
     np.testing.assert_allclose(a.bbox_scores, b.bbox_scores, atol=1e-6)
+
+
+@pytest.mark.parametrize('flip_test', [True, False])
+def test_tta_maps_are_the_estimators_forward_views(flip_test):
+    """test_step runs the views through the estimator's forward_views, and
+    the maps it carries to merge_preds reach the output fields unchanged."""
+    tta, cfg = _build_tta(flip_test)
+    tta.module.test_cfg['output_heatmaps'] = True
+    item = coco_dataset(cfg.tta_pipeline)[1]
+    with torch.no_grad():
+        out = tta.test_step(pseudo_collate([item]))[0]
+        views = [tta.module.data_preprocessor(
+            pseudo_collate([{k: v[i] for k, v in item.items()}]), False)
+            for i in range(len(tta.scales))]
+        meta = views[1]['data_samples'][0].metainfo
+        heatmaps, tags = tta.module.forward_views(
+            [view['inputs'] for view in views], tta.scales,
+            meta['input_size'], meta['flip_indices'] if flip_test else None)
+    assert tags.shape[-1] == (2 if flip_test else 1)
+    assert torch.equal(out.pred_fields.heatmaps, heatmaps[0])
+    assert torch.equal(out.pred_fields.tags,
+                       tags[0].permute(3, 0, 1, 2).flatten(0, 1))
+    check_instances(out.pred_instances)

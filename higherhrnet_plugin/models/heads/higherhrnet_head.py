@@ -12,7 +12,8 @@ from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
                                  OptSampleList, Predictions)
 
-from ..utils.heatmap_aggregation import TestView, aggregate_views
+from ..utils.heatmap_aggregation import (TestView, aggregate_views,
+                                         batch_input_size)
 
 
 def _deconv_cfg(kernel_size: int) -> Tuple[int, int]:
@@ -203,8 +204,10 @@ class HigherHRNetHead(BaseHead):
                   heatmap_levels: str = 'all') -> Tuple[Tensor, Tensor]:
         """Aggregate the level outputs of any set of test views.
 
-        The one aggregation of the test path: :meth:`predict`,
-        :class:`HeatmapAggregationTTA` and the exported ONNX graph call it.
+        The one aggregation of the test path: :meth:`predict` and
+        :meth:`FlipBatchBottomupPoseEstimator.forward_views` (the
+        estimator's predict, :class:`HeatmapAggregationTTA` and the exported
+        ONNX graph) call it.
         Per pass the levels are resized to the last level and averaged, a
         flip pass is flipped back with its joints swapped, every pass is
         projected to ``input_size``, heatmaps are averaged over flips and
@@ -235,7 +238,8 @@ class HigherHRNetHead(BaseHead):
                       views: Sequence[TestView],
                       batch_data_samples: OptSampleList,
                       test_cfg: OptConfigType = {}) -> Predictions:
-        """Aggregate test views (:meth:`aggregate`) and group people.
+        """Aggregate test views (:meth:`aggregate`) and group people
+        (:meth:`predict_aggregated`).
 
         Args:
             views (Sequence[TestView]): see :meth:`aggregate`.
@@ -244,7 +248,30 @@ class HigherHRNetHead(BaseHead):
                 one batch share their test-time shape) and, with flip
                 outputs, ``flip_indices``.
             test_cfg (dict): ``heatmap_levels`` (``'all'``/``'last'``,
-                default ``'all'``), ``output_heatmaps`` (default False).
+                default ``'all'``) and the options of
+                :meth:`predict_aggregated`.
+
+        Returns:
+            See :meth:`predict_aggregated`.
+        """
+        test_cfg = test_cfg or {}
+        with torch.no_grad():
+            heatmaps, tags = self.aggregate(
+                views, batch_input_size(batch_data_samples),
+                batch_data_samples[0].metainfo.get('flip_indices'),
+                test_cfg.get('heatmap_levels', 'all'))
+        return self.predict_aggregated(heatmaps, tags, test_cfg)
+
+    def predict_aggregated(self,
+                           heatmaps: Tensor,
+                           tags: Tensor,
+                           test_cfg: OptConfigType = {}) -> Predictions:
+        """Group people in aggregated heatmaps and tags.
+
+        Args:
+            heatmaps (Tensor): (N, K, H, W), as :meth:`aggregate` gives them.
+            tags (Tensor): (N, K_t, H, W, T), likewise.
+            test_cfg (dict): ``output_heatmaps`` (default False).
 
         Returns:
             list[InstanceData] (and list[PixelData] with
@@ -255,18 +282,6 @@ class HigherHRNetHead(BaseHead):
         """
         if self.decoder is None:
             raise RuntimeError('HigherHRNetHead: set `decoder` to predict')
-        test_cfg = test_cfg or {}
-        metainfo = batch_data_samples[0].metainfo
-        input_size = tuple(int(v) for v in metainfo['input_size'])
-        assert all(
-            tuple(int(v) for v in d.metainfo['input_size']) == input_size
-            for d in batch_data_samples), (
-                'HigherHRNetHead: the images of a batch need one input_size')
-        flip_indices = metainfo.get('flip_indices')
-        with torch.no_grad():
-            heatmaps, tags = self.aggregate(
-                views, input_size, flip_indices,
-                test_cfg.get('heatmap_levels', 'all'))
         keypoints, keypoint_scores, instance_scores = \
             self.decoder.batch_decode(heatmaps, tags)
         preds = [
@@ -275,7 +290,7 @@ class HigherHRNetHead(BaseHead):
             for kpts, kscores, iscores in zip(keypoints, keypoint_scores,
                                               instance_scores)
         ]
-        if test_cfg.get('output_heatmaps', False):
+        if (test_cfg or {}).get('output_heatmaps', False):
             fields = [
                 PixelData(heatmaps=h, tags=t.permute(3, 0, 1, 2).flatten(0, 1))
                 for h, t in zip(heatmaps, tags)

@@ -1,4 +1,3 @@
-from .flip_batch_bottomup import (FlipBatchBottomupPoseEstimator,
-                                  flip_batch_forward)
+from .flip_batch_bottomup import FlipBatchBottomupPoseEstimator
 
-__all__ = ['FlipBatchBottomupPoseEstimator', 'flip_batch_forward']
+__all__ = ['FlipBatchBottomupPoseEstimator']

@@ -3,12 +3,12 @@ from typing import List, Sequence, Union
 
 import torch
 from mmengine.model import BaseTTAModel
+from mmengine.structures import PixelData
 
 from mmpose.registry import MODELS
 from mmpose.utils.typing import SampleList
 
-from ..pose_estimators.flip_batch_bottomup import flip_batch_forward
-from ..utils.heatmap_aggregation import TestView
+from ..utils.heatmap_aggregation import batch_input_size
 
 
 @MODELS.register_module()
@@ -21,16 +21,17 @@ class HeatmapAggregationTTA(BaseTTAModel):
     ``merge_preds``. That cannot reproduce the original HigherHRNet: its
     multi-scale test averages the *heatmaps* of all views and groups people
     once, and people grouped per view cannot be merged back into that
-    result. So :meth:`test_step` runs each view only up to its level
-    outputs, through the estimator's public tensor forward
-    (``module(inputs, None, mode='tensor')``; with ``flip_test`` one
-    forward of the images and their flips as a 2N batch,
-    :func:`flip_batch_forward`), and :meth:`merge_preds` is the single merge:
-    :meth:`HigherHRNetHead.predict_views` aggregates the views as the
-    original (projected to the scale-1 input size, heatmaps averaged over
-    flips and scales, scale-1 tags stacked) and decodes once. The people are
-    mapped back to the image with the scale-1 view's ``input_center`` and
-    ``input_scale``.
+    result. So :meth:`test_step` preprocesses every view and runs them all
+    in one call of the estimator's
+    :meth:`~FlipBatchBottomupPoseEstimator.forward_views` (per scale one
+    forward, of the images and their flips as a 2N batch with
+    ``flip_test``), which aggregates them as the original (projected to the
+    scale-1 input size, heatmaps averaged over flips and scales, scale-1
+    tags stacked). Each image's aggregated maps ride in its scale-1 sample's
+    ``pred_fields`` to :meth:`merge_preds`, which keeps
+    :meth:`BaseTTAModel.merge_preds`' signature and groups people once. The
+    people are mapped back to the image with the scale-1 view's
+    ``input_center`` and ``input_scale``.
 
     The test pipeline (``tta_pipeline``: ``TestTimeAug`` with one
     ``BottomupOriginalResize`` per scale, see the configs) gives one view
@@ -38,8 +39,8 @@ class HeatmapAggregationTTA(BaseTTAModel):
     their test-time shape at every scale.
 
     Args:
-        module (dict | nn.Module): the pose estimator, whose head is a
-            :class:`HigherHRNetHead`.
+        module (dict | nn.Module): a :class:`FlipBatchBottomupPoseEstimator`
+            whose head is a :class:`HigherHRNetHead`.
         scales (Sequence[float]): scale of each view, in pipeline order.
             Defaults to (2, 1, 0.5). One of them must be 1.
         flip_test (bool): add the flip pass of every view. Defaults to True.
@@ -57,7 +58,7 @@ class HeatmapAggregationTTA(BaseTTAModel):
         self.flip_test = flip_test
 
     def test_step(self, data: Union[dict, tuple, list]) -> SampleList:
-        """Run every view to its level outputs, then :meth:`merge_preds`.
+        """Run and aggregate every view, then :meth:`merge_preds`.
 
         Args:
             data (dict | tuple | list): as :meth:`BaseTTAModel.test_step`
@@ -76,35 +77,54 @@ class HeatmapAggregationTTA(BaseTTAModel):
         assert len(views) == len(self.scales), (
             f'HeatmapAggregationTTA: {len(views)} views for scales '
             f'{self.scales}')
-        outputs = []
+        views = [self.module.data_preprocessor(view, False) for view in views]
+        samples = views[self.scales.index(1.0)]['data_samples']
+        flip_indices = samples[0].metainfo['flip_indices'] \
+            if self.flip_test else None
         with torch.no_grad():
-            for view, scale in zip(views, self.scales):
-                view = self.module.data_preprocessor(view, False)
-                inputs = view['inputs']
-                if self.flip_test:
-                    test_view = TestView(
-                        scale, *flip_batch_forward(self.module, inputs))
-                else:
-                    test_view = TestView(
-                        scale, self.module(inputs, None, mode='tensor'))
-                outputs.append((test_view, view['data_samples']))
-        return self.merge_preds(outputs)
+            heatmaps, tags = self.module.forward_views(
+                [view['inputs'] for view in views], self.scales,
+                batch_input_size(samples), flip_indices,
+                self.module.test_cfg.get('heatmap_levels', 'all'))
+        for sample, sample_heatmaps, sample_tags in zip(samples, heatmaps,
+                                                        tags):
+            # PixelData holds (C, H, W): the T stacked tag values of a pixel
+            # go to the channels, as the head's ``output_heatmaps`` fields
+            sample.pred_fields = PixelData(
+                heatmaps=sample_heatmaps,
+                tags=sample_tags.permute(3, 0, 1, 2).flatten(0, 1))
+        return self.merge_preds([[sample] for sample in samples])
 
-    def merge_preds(self, view_outputs: List[tuple]) -> SampleList:
-        """Merge the views' heatmaps and tags and group people once.
+    def merge_preds(self, data_samples_list: List[SampleList]) -> SampleList:
+        """Group people once in each image's aggregated heatmaps and tags.
 
         Args:
-            view_outputs (list[tuple]): per view, its :class:`TestView` and
-                its data samples.
+            data_samples_list (list[list[PoseDataSample]]): per image, as
+                :meth:`BaseTTAModel.merge_preds` takes them, its merged
+                view: one scale-1 sample whose ``pred_fields`` hold the
+                views' aggregated ``heatmaps`` (K, H, W) and ``tags``
+                (T*K_t, H, W) (:meth:`test_step`; the views merge at the
+                heatmaps, before grouping, so no per-view predictions exist).
 
         Returns:
-            list[PoseDataSample]: the scale-1 view's samples with the
-            predictions.
+            list[PoseDataSample]: the samples with ``pred_instances`` in
+            image pixels (and ``pred_fields`` as the head gives them with
+            ``test_cfg.output_heatmaps``).
         """
-        views = [view for view, _ in view_outputs]
-        samples = next(s for view, s in view_outputs if view.scale == 1.0)
-        preds = self.module.head.predict_views(views, samples,
-                                               self.module.test_cfg)
+        samples = []
+        for image_samples in data_samples_list:
+            assert len(image_samples) == 1, (
+                'HeatmapAggregationTTA.merge_preds: one aggregated sample an '
+                f'image, got {len(image_samples)}')
+            samples.append(image_samples[0])
+        num_passes = 2 if self.flip_test else 1
+        heatmaps = torch.stack([s.pred_fields.heatmaps for s in samples])
+        tags = torch.stack([s.pred_fields.tags for s in samples]).unflatten(
+            1, (num_passes, -1)).permute(0, 2, 3, 4, 1).contiguous()
+        for sample in samples:
+            del sample.pred_fields
+        preds = self.module.head.predict_aggregated(heatmaps, tags,
+                                                    self.module.test_cfg)
         instances, fields = preds if isinstance(preds, tuple) else (preds,
                                                                     None)
         return self.module.add_pred_to_datasample(instances, fields, samples)

@@ -19,7 +19,9 @@ floating-point operations:
   axis (the original keeps the tags of scale 1 only, or of the single scale).
 
 Every step is a batched tensor operation, so the same code runs in
-:meth:`HigherHRNetHead.aggregate`, the TTA model and the exported ONNX graph.
+:meth:`HigherHRNetHead.aggregate`, which the estimator's test views
+(:meth:`FlipBatchBottomupPoseEstimator.forward_views`: its predict, the TTA
+model and the exported ONNX graph) call.
 """
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
@@ -44,6 +46,23 @@ class TestView(NamedTuple):
     outputs: List[Tensor]
     flip_outputs: Optional[List[Tensor]] = None
     __test__ = False  # a data record, not a pytest test class
+
+
+def batch_input_size(batch_data_samples: Sequence) -> Tuple[int, int]:
+    """The scale-1 network input size (w, h) the samples of a batch share.
+
+    Args:
+        batch_data_samples (list[PoseDataSample]): with ``input_size`` in
+            their metainfo (``BottomupOriginalResize``).
+
+    Returns:
+        tuple: (w, h).
+    """
+    sizes = {tuple(int(v) for v in d.metainfo['input_size'])
+             for d in batch_data_samples}
+    assert len(sizes) == 1, (
+        f'the images of a batch need one input_size, got {sorted(sizes)}')
+    return sizes.pop()
 
 
 def _resize(x: Tensor, size_hw: Tuple[int, int]) -> Tensor:
