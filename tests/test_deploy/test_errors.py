@@ -102,3 +102,22 @@ def test_export_checkpoint_that_does_not_fit_the_config(tmp_path,
                            f"the config '{W32_CONFIG}'"), proc.stderr
     assert 'Traceback' not in proc.stderr
     assert not out.exists()
+
+
+def test_export_needs_the_estimator_that_owns_its_views(tmp_path):
+    """The graph runs ``FlipBatchBottomupPoseEstimator.forward_views``; an
+    MMPose ``BottomupPoseEstimator`` is refused in one line."""
+    from mmengine.config import Config
+    from mmpose.apis import init_model
+
+    from conftest import TINY_CONFIG
+    from higherhrnet_plugin.deploy.export import export_onnx
+    from higherhrnet_plugin.deploy.metadata import DeployError
+    cfg = Config.fromfile(str(TINY_CONFIG))
+    cfg.model.type = 'BottomupPoseEstimator'
+    model = init_model(cfg, None, device='cpu').eval()
+    with pytest.raises(DeployError) as excinfo:
+        export_onnx(model, str(tmp_path / 'm.onnx'), dynamic=True,
+                    shape_hw=(256, 256))
+    assert _one_line(excinfo).startswith(
+        'model: type must be FlipBatchBottomupPoseEstimator')
