@@ -107,7 +107,7 @@ def random_demo_checkpoint(tmp_path_factory) -> Path:
 def synthetic_coco(tmp_path_factory):
     """``make(num_train, num_val)``: the data root of a synthetic COCO set
     of that size (seed 0), generated once per size in the session."""
-    from higherhrnet_plugin.datasets.synthetic_coco import \
+    from higherhrnet_plugin.synthetic_coco import \
         make_synthetic_coco
     made = {}
 

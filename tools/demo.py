@@ -28,7 +28,7 @@ T0 = perf_counter()  # the run's time starts before the heavy imports
 # the demo runs on CPU: hide GPUs before the package imports torch
 os.environ.setdefault('CUDA_VISIBLE_DEVICES', '')
 
-from higherhrnet_plugin.datasets.synthetic_coco import (  # noqa: E402
+from higherhrnet_plugin.synthetic_coco import (  # noqa: E402
     DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL, DEFAULT_SCENE, SCENES,
     ensure_synthetic_coco)
 from higherhrnet_plugin.engine.hooks.train_fast_path_hook import \

@@ -4,14 +4,14 @@
     python tools/make_synthetic_coco.py OUT_DIR [--num-train 400]
         [--num-val 50] [--seed 0] [--scene easy|hard] [--image-size W H]
 
-Calls :func:`higherhrnet_plugin.datasets.synthetic_coco.make_synthetic_coco`;
+Calls :func:`higherhrnet_plugin.synthetic_coco.make_synthetic_coco`;
 it needs numpy and OpenCV only (no torch, no OpenMMLab package).
 """
 import argparse
 import sys
 import time
 
-from higherhrnet_plugin.datasets.synthetic_coco import (DEFAULT_NUM_TRAIN,
+from higherhrnet_plugin.synthetic_coco import (DEFAULT_NUM_TRAIN,
                                                          DEFAULT_NUM_VAL,
                                                          DEFAULT_SCENE,
                                                          SCENES,
@@ -28,7 +28,7 @@ def parse_args(argv=None):
     parser.add_argument('--scene', choices=sorted(SCENES),
                         default=DEFAULT_SCENE,
                         help='what the images hold (see SCENES in '
-                        'higherhrnet_plugin/datasets/synthetic_coco.py)')
+                        'higherhrnet_plugin/synthetic_coco.py)')
     parser.add_argument(
         '--image-size', type=int, nargs=2, default=None, metavar=('W', 'H'),
         help='replaces the scene\'s (both scenes: 320 320)')

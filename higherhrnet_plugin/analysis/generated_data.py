@@ -1,7 +1,7 @@
 """A config's training and test data replaced by a small generated set.
 
 :func:`make_data` generates a synthetic COCO set
-(:func:`~higherhrnet_plugin.datasets.synthetic_coco.make_synthetic_coco`;
+(:func:`~higherhrnet_plugin.synthetic_coco.make_synthetic_coco`;
 nothing is downloaded), cut to the config's keypoint count when it has fewer
 than the generated 17 (:func:`~higherhrnet_plugin.datasets.keypoint_subset.
 write_keypoint_subset`: labels for the config's keypoint count, not for its
@@ -16,7 +16,7 @@ from typing import Tuple
 from mmengine.config import Config
 
 from higherhrnet_plugin.datasets.keypoint_subset import write_keypoint_subset
-from higherhrnet_plugin.datasets.synthetic_coco import make_synthetic_coco
+from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
 
 SYNTHETIC_KEYPOINTS = 17
 

@@ -80,7 +80,7 @@ def machine() -> dict:
 def synthetic_image(out: str) -> str:
     """A synthetic image (generated once under ``out/image``) for heads
     measured without a real one."""
-    from higherhrnet_plugin.datasets.synthetic_coco import \
+    from higherhrnet_plugin.synthetic_coco import \
         ensure_synthetic_coco
     root = osp.join(out, 'image')
     # the hard scene: the crowded image the figures in docs/ were timed on
@@ -147,7 +147,7 @@ def run_benchmark(entries: List[dict],
                 warmup=warmup, repeats=repeats, image=image,
                 flip_test=flip_test)
     if train_budget_min is not None:
-        from higherhrnet_plugin.datasets.synthetic_coco import (
+        from higherhrnet_plugin.synthetic_coco import (
             DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL, ensure_synthetic_coco)
         num_val = num_val or DEFAULT_NUM_VAL
         data_root = osp.abspath(data_root or osp.join(out, 'synthetic_coco'))

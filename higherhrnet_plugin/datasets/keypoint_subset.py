@@ -4,7 +4,7 @@
 each annotation's ``keypoints`` and ``num_keypoints``, and the category's
 ``keypoints`` names and ``skeleton`` (limbs between kept joints). It turns a
 COCO-format set (e.g. the synthetic one of
-:func:`~higherhrnet_plugin.datasets.synthetic_coco.make_synthetic_coco`)
+:func:`~higherhrnet_plugin.synthetic_coco.make_synthetic_coco`)
 into a K-keypoint set to try a custom keypoint definition on
 (``docs/custom_keypoints.md``). Standard library only.
 """

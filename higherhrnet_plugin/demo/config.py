@@ -24,7 +24,7 @@ def build_demo_cfg(data_root: str,
                    baseline: bool = False,
                    config: str = DEMO_CONFIG) -> Config:
     """The demo config trained on ``data_root`` (COCO layout of
-    :func:`~higherhrnet_plugin.datasets.synthetic_coco.make_synthetic_coco`).
+    :func:`~higherhrnet_plugin.synthetic_coco.make_synthetic_coco`).
 
     Args:
         data_root (str): the synthetic set.

@@ -39,7 +39,7 @@ def base(tmp_path_factory):
             shutil.copy(jpg, img_dir)
         data = json.loads((SHARED / 'coco' / 'test_coco.json').read_text())
     else:
-        from higherhrnet_plugin.datasets.synthetic_coco import \
+        from higherhrnet_plugin.synthetic_coco import \
             make_synthetic_coco
         anns = make_synthetic_coco(str(root), num_train=1, num_val=3)
         img_dir = root / 'images' / 'val'

@@ -6,7 +6,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from higherhrnet_plugin.datasets.synthetic_coco import (
+from higherhrnet_plugin.synthetic_coco import (
     DEFAULT_SCENE, KEYPOINT_NAMES, RECORD_FILE, SCENES, SKELETON, Scene,
     _box_overlap, _place_people, ensure_synthetic_coco, make_synthetic_coco)
 

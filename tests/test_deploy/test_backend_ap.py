@@ -22,7 +22,7 @@ def _run(*args, cwd):
 
 
 def test_ap_and_results_equal_across_backends(tmp_path, tiny_checkpoint):
-    from higherhrnet_plugin.datasets.synthetic_coco import \
+    from higherhrnet_plugin.synthetic_coco import \
         make_synthetic_coco
     data = tmp_path / 'syn'
     # two 256x256 val images: decoding the amplified model's dense maps is

@@ -75,7 +75,7 @@ def test_w32_onnxruntime_equals_pytorch(w32, hw):
 def _images(tmp_path):
     """The shared COCO images, two synthetic val images and odd sizes
     (portrait, landscape, sides not multiples of 64, tiny)."""
-    from higherhrnet_plugin.datasets.synthetic_coco import \
+    from higherhrnet_plugin.synthetic_coco import \
         make_synthetic_coco
     images = sorted(SHARED_COCO.glob('*.jpg'))
     assert len(images) == 4, f'the shared COCO images are missing: ' \

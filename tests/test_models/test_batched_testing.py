@@ -16,7 +16,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 import higherhrnet_plugin  # noqa: F401
-from higherhrnet_plugin.datasets.synthetic_coco import make_synthetic_coco
+from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
 from higherhrnet_plugin.engine.test_speed import set_test_batch_size
 from mmpose.registry import MODELS
 

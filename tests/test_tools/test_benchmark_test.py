@@ -14,7 +14,7 @@ from higherhrnet_plugin.analysis.test_throughput import (benchmark_test,
                                                          format_table,
                                                          load_items,
                                                          shape_batches)
-from higherhrnet_plugin.datasets.synthetic_coco import make_synthetic_coco
+from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
 from mmpose.registry import MODELS
 
 ROOT = Path(__file__).parents[2]

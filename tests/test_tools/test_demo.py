@@ -141,7 +141,7 @@ def test_bad_option_is_a_one_line_error(tmp_path, option, value, words):
 
 
 def test_a_data_root_of_another_scene_is_refused_in_one_line(tmp_path):
-    from higherhrnet_plugin.datasets.synthetic_coco import make_synthetic_coco
+    from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
     data = tmp_path / 'data'
     make_synthetic_coco(str(data), num_train=1, num_val=1, scene='hard')
     before = sorted(p.stat().st_mtime_ns for p in data.rglob('*'))

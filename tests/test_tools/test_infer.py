@@ -57,7 +57,7 @@ def work(tmp_path_factory):
     a corrupt .jpg, a text file, and the shared COCO image if present."""
     from mmpose.apis import init_model
 
-    from higherhrnet_plugin.datasets.synthetic_coco import \
+    from higherhrnet_plugin.synthetic_coco import \
         make_synthetic_coco
     root = tmp_path_factory.mktemp('infer')
     torch.manual_seed(0)

@@ -55,7 +55,7 @@ def _installed_layout(site):
 @pytest.mark.skipif(not MIM.exists() and shutil.which('mim') is None,
                     reason='mim not installed')
 def test_mim_train_pytorch_launcher_two_cpu_processes(tmp_path):
-    from higherhrnet_plugin.datasets.synthetic_coco import make_synthetic_coco
+    from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
     data = tmp_path / 'data'
     make_synthetic_coco(str(data), num_train=4, num_val=1)
     site = tmp_path / 'site'

@@ -120,7 +120,7 @@ def _snapshot(work_dir):
 
 
 def test_killed_training_resumes_with_the_same_losses(tmp_path):
-    from higherhrnet_plugin.datasets.synthetic_coco import make_synthetic_coco
+    from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
     data = tmp_path / 'data'
     make_synthetic_coco(str(data), num_train=4, num_val=1)
     _write_config(tmp_path / 'full.py', data)
