@@ -275,10 +275,10 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
     def decode(self, heatmaps: Any, tags: Any
                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Group one image's aggregated heatmaps and tags into people, as the
-        original ``HeatmapParser.parse`` (NMS, top-k, tag matching in
-        ``decode_joint_order``, adjust, refine), with
-        :func:`~higherhrnet_plugin.core.grouping.decode_maps`, the decoder of the torch-free
-        runtime. Tensors on a CUDA device keep the dense stages (NMS, the
+        original ``HeatmapParser.parse`` (NMS, top-k, tag matching in the
+        options' ``joint_order``, adjust, refine), with
+        :func:`~higherhrnet_plugin.core.grouping.decode_maps`, the decoder
+        of the torch-free runtime. Tensors on a CUDA device keep the dense stages (NMS, the
         peaks for top-k, gathers) on that device; the result is the same.
 
         Args:
