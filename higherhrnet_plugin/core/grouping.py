@@ -243,7 +243,12 @@ class DecodeOptions:
                     adjust=bool, refine=bool, use_detection_val=bool,
                     ignore_too_much=bool)
         for name, to in cast.items():
-            object.__setattr__(self, name, to(getattr(self, name)))
+            value = getattr(self, name)
+            try:
+                object.__setattr__(self, name, to(value))
+            except (TypeError, ValueError):
+                raise ValueError(f'decode option {name}: {value!r} is not '
+                                 f'a valid value') from None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -214,6 +214,9 @@ def test_stage_times_and_options_round_trip():
     assert kpts.shape[0] <= 2 and kpts.shape[1:] == (3, 2)
     with pytest.raises(ValueError, match='not a permutation'):
         decode_people(hm, tags, DecodeOptions(joint_order=(0, 1)))
+    with pytest.raises(ValueError, match=r'^decode option topk: .five. is '
+                       r'not a valid value$'):
+        DecodeOptions(joint_order=(0, 1, 2), topk='five')
     with pytest.raises(ValueError, match=r'tags \(K, H, W, T\)'):
         decode_people(hm, tags[:2], options)
 
