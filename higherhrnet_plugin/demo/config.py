@@ -96,7 +96,7 @@ def set_epochs(cfg: Config, epochs: int) -> None:
     n = max(1, int(epochs))
     cfg.train_cfg.max_epochs = n
     cfg.train_cfg.val_interval = max(1, n // 3) if n >= 3 else n
-    for s in cfg.param_scheduler:
+    for s in cfg.param_scheduler or ():  # None: a budget hook sets the lr
         if s.get('by_epoch', True):
             s['end'] = n
             if 'T_max' in s:

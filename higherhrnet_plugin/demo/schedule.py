@@ -1,7 +1,8 @@
 """Fit the demo's schedule to a wall-clock budget: CPUs differ several-fold
 in speed, so the calibrated seconds per step (:mod:`.fast_path`) plan the
-epochs, and :class:`~higherhrnet_plugin.engine.hooks.EpochWallClockBudgetHook`
-keeps training within the time as it actually runs."""
+epochs (more or fewer than the config's), and
+:class:`~higherhrnet_plugin.engine.hooks.EpochWallClockBudgetHook` re-plans
+them from the times as training actually runs."""
 import json
 import math
 import os.path as osp
@@ -31,27 +32,33 @@ def iters_per_epoch(cfg: Config) -> int:
 
 def fit_epochs(cfg: Config, budget_s: float, sec_per_iter: float,
                overhead_s: float = 0.0) -> int:
-    """The config's epochs, or as many as fit ``budget_s`` seconds of
-    training at ``sec_per_iter`` after ``overhead_s`` (at least one)."""
+    """The epochs that fit ``budget_s`` seconds of training at
+    ``sec_per_iter`` after ``overhead_s`` (at least one), more or fewer
+    than the config's; logs the plan in one line."""
     iters = iters_per_epoch(cfg)
     fit = int(max(0.0, budget_s - overhead_s) // (sec_per_iter * iters))
-    epochs = max(1, min(cfg.train_cfg.max_epochs, fit))
-    print(f'demo: {sec_per_iter:.2f} s per iteration here, {iters} '
-          f'iterations per epoch: {epochs} epoch(s) of the config\'s '
-          f'{cfg.train_cfg.max_epochs} fit the {budget_s:.0f} s left for '
-          'training', flush=True)
+    epochs = max(1, fit)
+    config = cfg.train_cfg.max_epochs
+    verdict = ('fewer than the config\'s {}: this machine and budget hold '
+               'a shorter schedule' if epochs < config else
+               'the config has {}').format(config)
+    print(f'demo: {sec_per_iter:.2f} s per step here, {iters} steps per '
+          f'epoch: {epochs} epoch(s) fit the {budget_s:.0f} s left for '
+          f'training ({verdict})', flush=True)
     return epochs
 
 
-def budget_hook(cfg: Config, budget_s: float, reserve_s: float,
-                max_epochs: int):
+def budget_hook(cfg: Config, budget_s: float, reserve_s: float):
     """An :class:`~higherhrnet_plugin.engine.hooks.EpochWallClockBudgetHook`
-    with the config's lr schedule (as fractions of training), raising the
-    epochs up to ``max_epochs`` if they fit, and the config without its
-    ``param_scheduler`` (the hook sets the lr instead)."""
+    with the config's lr schedule as fractions of the config's training
+    (e.g. the demo config's 100-step warm-up in 30 x 50 steps is the first
+    fifteenth of whatever training the hook plans), and the config without its
+    ``param_scheduler`` (the hook sets the lr instead). It keeps
+    two validations' time after training: the test and the keypoint
+    threshold's pass over the val split."""
     from ..engine.hooks.wall_clock_budget_hook import (
         EpochWallClockBudgetHook, budget_schedule)
     schedule = budget_schedule(cfg, dataset_size(cfg.train_dataloader.dataset))
     cfg.param_scheduler = None
     return EpochWallClockBudgetHook(budget_s, schedule, reserve_s=reserve_s,
-                                    max_epochs=max_epochs)
+                                    reserve_vals=2)

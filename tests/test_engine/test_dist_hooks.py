@@ -33,6 +33,7 @@ def test_budget_and_nan_stop_both_ranks_together(tmp_path):
     # at 60 s, and an 11th would end past the 60 s budget (rank 0's own
     # clock, 2 s an epoch, would train 30)
     assert found[0].startswith('epochs 10 stopped_at 10 '), found[0]
+    assert found[0].endswith(', 0.0]')  # the cosine ends in the 10th
     nan = [(tmp_path / f'rank{r}_nan.txt').read_text() for r in (0, 1)]
     # rank 1's loss is NaN from iteration 3 (rank 0's from 4, through the
     # averaged gradients); both stop at the check after iteration 4

@@ -1,6 +1,8 @@
-"""EpochWallClockBudgetHook ends training on time (a simulated clock and
-loop), TrainTimeHook says where the time went, and the training fast path
-hook keeps validation eager."""
+"""EpochWallClockBudgetHook trains as many epochs as fit the time, more or
+fewer than planned, with an lr that ends in the last one (a simulated clock
+and loop), TrainTimeHook says where the time went, and the training fast
+path hook keeps validation eager."""
+import math
 from types import SimpleNamespace
 
 import pytest
@@ -24,12 +26,13 @@ def _fake(monkeypatch, max_epochs, iters_per_epoch, val_interval=10**6):
     monkeypatch.setattr(wall_clock_budget_hook.time, 'perf_counter',
                         lambda: clock[0])
     loop = _Loop(max_epochs, val_interval)
+    logged = []
     runner = SimpleNamespace(
         optim_wrapper=SimpleNamespace(param_groups=[dict(lr=1.0)]),
         train_loop=loop, epoch=0, iter=0,
         max_iters=max_epochs * iters_per_epoch,
         val_loop=object() if val_interval < 10**6 else None,
-        logger=SimpleNamespace(info=lambda msg: None))
+        logger=SimpleNamespace(info=logged.append), logged=logged)
     return clock, runner
 
 
@@ -58,27 +61,87 @@ def _run(hook, clock, runner, iters_per_epoch, iter_s, val_s=0.0,
     return runner.epoch, lrs
 
 
-def test_budget_makes_the_last_epoch_the_one_that_fits(monkeypatch):
+def _hook(*args, **kwargs):
     from higherhrnet_plugin.engine.hooks.wall_clock_budget_hook import \
         EpochWallClockBudgetHook
-    # epochs of 10 s (5 x 2 s) and a 100-epoch plan: 35 s hold 3 epochs
-    clock, runner = _fake(monkeypatch, 100, 5)
-    hook = EpochWallClockBudgetHook(35.0, dict(cosine=0.0), reserve_vals=0)
+    return EpochWallClockBudgetHook(*args, **kwargs)
+
+
+def test_more_time_than_planned_trains_more_epochs_than_the_config(
+        monkeypatch):
+    # a 30-epoch plan, epochs of 1 s (4 x 0.25 s), 60 s less 5 kept: 55
+    clock, runner = _fake(monkeypatch, 30, 4)
+    hook = _hook(60.0, dict(cosine=0.01), reserve_s=5.0)
+    epochs, lrs = _run(hook, clock, runner, 4, 0.25)
+    assert epochs == 55 and runner.train_loop.max_epochs == 55
+    assert hook.planned_epochs == 55 and hook.stopped_at is None
+    assert clock[0] - 1000.0 + 5.0 <= 60.0 + 1e-6
+    assert runner.logged == [runner.logged[0]]  # re-planned once
+    assert runner.logged[0].startswith('time budget: 55 epoch(s) fit, not 30')
+    # from the new plan's position on, the cosine decays to eta_min in the
+    # last epoch trained
+    assert lrs[4:] == sorted(lrs[4:], reverse=True)
+    assert lrs[-1] == pytest.approx(0.01)
+
+
+def test_a_first_plan_too_short_anneals_again_over_the_new_one(
+        monkeypatch):
+    # a 1-epoch plan whose cosine has ended; 40 s hold 4 epochs of 10 s
+    clock, runner = _fake(monkeypatch, 1, 5)
+    hook = _hook(40.0, dict(cosine=0.0), reserve_vals=0)
     epochs, lrs = _run(hook, clock, runner, 5, 2.0)
-    assert epochs == 3 and hook.stopped_at == 3
-    assert clock[0] - 1000.0 <= 35.0
-    # the lr follows elapsed time: it decays, and reaches the end of the
-    # cosine by the last epoch
-    assert lrs == sorted(lrs, reverse=True) and lrs[-1] < 0.05
+    assert epochs == 4 and lrs[4] == pytest.approx(0.0)
+    # the 2nd epoch starts a quarter into the new plan
+    assert lrs[5] == pytest.approx(0.5 * (1 + math.cos(math.pi * 6 / 20)))
+    assert lrs[5:] == sorted(lrs[5:], reverse=True)
+    assert lrs[-1] == pytest.approx(0.0)
+
+
+def test_less_time_trains_fewer_epochs_and_says_so(monkeypatch):
+    # a 30-epoch plan, epochs of 10 s: 100 s hold 10
+    clock, runner = _fake(monkeypatch, 30, 5)
+    hook = _hook(100.0, dict(warm_end=0.05, warm_start=0.1, cosine=0.0),
+                 reserve_vals=0)
+    epochs, lrs = _run(hook, clock, runner, 5, 2.0)
+    assert epochs == 10 and hook.stopped_at == 10
+    assert clock[0] - 1000.0 <= 100.0
+    assert runner.logged == [
+        'time budget: 10 epoch(s) fit, not 30: after epoch 1, 90 s are left '
+        'for epochs of 10.0 s and validations of 0.0 s']
+    # warm-up, then a cosine that ends in the last epoch
+    top = lrs.index(max(lrs))
+    assert 0 < top < 10 and lrs[top:] == sorted(lrs[top:], reverse=True)
+    assert lrs[-1] == pytest.approx(0.0)
+
+
+def test_slower_steps_mid_run_end_training_early(monkeypatch):
+    # 10 s epochs planned in 100 s; from the 4th on they take 20 s
+    clock, runner = _fake(monkeypatch, 10, 5)
+    hook = _hook(100.0, dict(cosine=0.0), reserve_vals=0)
+    hook.before_train(runner)
+    loop = runner.train_loop
+    lrs = []
+    while runner.epoch < loop._max_epochs:
+        hook.before_train_epoch(runner)
+        for i in range(5):
+            hook.before_train_iter(runner, i)
+            lrs.append(runner.optim_wrapper.param_groups[0]['lr'])
+            clock[0] += 2.0 if runner.epoch < 3 else 4.0
+            hook.after_train_iter(runner, i)
+            runner.iter += 1
+        hook.after_train_epoch(runner)
+        runner.epoch += 1
+    hook.after_train(runner)
+    assert runner.epoch < 10 and hook.stopped_at == runner.epoch
+    assert clock[0] - 1000.0 <= 100.0
+    assert lrs == sorted(lrs, reverse=True)
 
 
 def test_budget_keeps_time_for_validation_test_and_compile(monkeypatch):
-    from higherhrnet_plugin.engine.hooks.wall_clock_budget_hook import \
-        EpochWallClockBudgetHook
     # 10 s epochs, validations of 4 s every 2 epochs, a 30 s compile in the
     # first step, 5 s kept for pictures and one test (a validation) kept
     clock, runner = _fake(monkeypatch, 100, 5, val_interval=2)
-    hook = EpochWallClockBudgetHook(100.0, reserve_s=5.0, reserve_vals=1)
+    hook = _hook(100.0, reserve_s=5.0, reserve_vals=1)
     epochs, _ = _run(hook, clock, runner, 5, 2.0, val_s=4.0,
                      first_extra=30.0)
     end = clock[0] - 1000.0
@@ -93,32 +156,17 @@ def test_budget_keeps_time_for_validation_test_and_compile(monkeypatch):
     assert epochs == 4
 
 
-def test_epochs_run_out_first_the_lr_anneals_anyway(monkeypatch):
-    from higherhrnet_plugin.engine.hooks.wall_clock_budget_hook import \
-        EpochWallClockBudgetHook
-    clock, runner = _fake(monkeypatch, 2, 5)
-    hook = EpochWallClockBudgetHook(1000.0, dict(cosine=0.0))
-    epochs, lrs = _run(hook, clock, runner, 5, 2.0)
-    assert epochs == 2 and hook.stopped_at is None
-    assert lrs[-1] < 0.05  # by the fraction of iterations
-
-
-@pytest.mark.parametrize('cap,expected', [(30, 9), (4, 4)])
-def test_steps_faster_than_planned_raise_the_epochs(monkeypatch, cap,
-                                                    expected):
-    from higherhrnet_plugin.engine.hooks.wall_clock_budget_hook import \
-        EpochWallClockBudgetHook
+def test_faster_steps_raise_the_epochs_with_their_validations(monkeypatch):
     # a calibration 5x too slow planned 2 epochs validated each; epochs take
-    # 10 s, validations 2 s: 100 s hold 9 epochs, 3 validations (every 4th
-    # and the last) and the test
+    # 10 s, validations 2 s: 100 s hold 8 epochs, their validations and the
+    # test
     clock, runner = _fake(monkeypatch, 2, 5, val_interval=1)
-    hook = EpochWallClockBudgetHook(100.0, dict(cosine=0.0),
-                                    max_epochs=cap)
+    hook = _hook(100.0, dict(cosine=0.0))
     epochs, lrs = _run(hook, clock, runner, 5, 2.0, val_s=2.0)
-    assert epochs == expected and runner.train_loop.max_epochs == expected
+    assert epochs == 8 and runner.train_loop.max_epochs == 8
     assert clock[0] - 1000.0 + 2.0 <= 100.0  # the test still fits
-    assert len(hook.clock.val_s) <= 3  # as many validations as planned
-    assert lrs == sorted(lrs, reverse=True) and lrs[-1] < 0.1
+    assert len(hook.clock.val_s) == 8
+    assert lrs[-1] == pytest.approx(0.0)
 
 
 def test_train_fast_path_hook_compiles_training_only():

@@ -7,14 +7,14 @@ rate from the elapsed fraction of the budget and stops training when the
 budget is spent.
 
 Under DDP every rank sets the same lr and stops at the same iteration or
-epoch: the elapsed time is the slowest rank's (:func:`.rank_max`), so no
-rank's own clock can stop it while the others wait in an all-reduce (or
-give it another lr, which DDP would not undo). That is one scalar
-all-reduce at each decision: before every iteration (the lr) and after it
-(:class:`WallClockBudgetHook`'s stop) or after each epoch
-(:class:`EpochWallClockBudgetHook`'s); next to the gradients' all-reduce of
-every step its cost is negligible, and MMEngine's ``RuntimeInfoHook`` reads
-the losses to the host every iteration anyway.
+epoch: the times decided on are the slowest rank's (:func:`.rank_max`), so
+no rank's own clock can stop it while the others wait in an all-reduce (or
+give it another lr, which DDP would not undo). :class:`WallClockBudgetHook`
+all-reduces one scalar before and after every iteration;
+:class:`EpochWallClockBudgetHook` a few once an epoch (its lr follows the
+iteration count, the same on every rank). Next to the gradients' all-reduce
+of every step their cost is negligible, and MMEngine's ``RuntimeInfoHook``
+reads the losses to the host every iteration anyway.
 """
 import math
 import statistics
@@ -135,20 +135,27 @@ class WallClockBudgetHook(Hook):
 @HOOKS.register_module()
 class EpochWallClockBudgetHook(WallClockBudgetHook):
     """:class:`WallClockBudgetHook` for an ``EpochBasedTrainLoop``: train
-    whole epochs within ``budget_s`` seconds, validations included, and keep
-    time for what follows training.
+    as many whole epochs as fit ``budget_s`` seconds, validations included,
+    keep time for what follows training, and anneal the lr over the epochs
+    actually trained.
 
-    The lr follows :func:`lr_factor` of the progress, the larger of the
-    elapsed fraction of the training time and the fraction of the
-    iterations that fit (the loop's, or fewer as predicted after each
-    epoch), so it anneals fully whether time or epochs run out first.
-    After each epoch the hook predicts the next one (the median epoch, its
-    validation if due) and, if it would not end in time, makes this epoch the
-    loop's last: the last-epoch validation and checkpoint then happen as
-    usual, and training ends on time however slow the steps turn out. When
-    more epochs fit than the loop plans (the steps run faster than
-    calibrated), it raises the loop's epochs up to ``max_epochs``, with as
-    many validations as planned, so the budget is not left unused.
+    The loop's ``max_epochs`` is the first plan (e.g. from a calibrated
+    step time); it is no cap. After each epoch the hook re-plans from the
+    measured times, the slowest rank's (:class:`TrainTimeHook`): the median
+    epoch (the first without its compile), the last validation, and what
+    must follow training (the last epoch's validation, ``reserve_vals``
+    more, ``reserve_s``). The epochs that still fit become the loop's
+    ``max_epochs``: fewer when the steps run slower than planned, more when
+    faster. The validation interval stays the loop's, and the last epoch is
+    validated and checkpointed as usual.
+
+    The lr is :func:`lr_factor` of the progress through the planned
+    iterations; it reaches the schedule's end (e.g. the cosine's
+    ``eta_min``) in the last iteration planned. A plan of fewer epochs keeps
+    the progress reached and spreads the rest over the iterations now
+    planned (the lr does not jump); a plan of more goes back to its
+    position in the new plan (the lr rises back to it, as when the first
+    plan was too short and has annealed).
 
     Args:
         budget_s (float): seconds from ``before_train`` to the end of what
@@ -157,58 +164,46 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
         reserve_s (float): seconds kept after training (e.g. drawing).
         reserve_vals (int): validations' time kept after training (1: a
             test on the val set). Defaults to 1.
-        max_epochs (int, optional): the most epochs the loop may be raised
-            to. Defaults to None: never raised.
 
     Attributes:
         clock (TrainTimeHook): the epochs', iterations' and validations'
-            seconds that the predictions use.
-        stopped_at (int, optional): the epoch made the last by the budget.
-        planned_iters (int, optional): the iterations that fit, as last
-            predicted.
+            seconds that the plans use.
+        planned_epochs (int): the epochs planned, as last re-planned.
+        stopped_at (int, optional): the last epoch, when the budget made it
+            earlier than the first plan (set after training).
     """
 
     def __init__(self,
                  budget_s: float,
                  schedule: Optional[dict] = None,
                  reserve_s: float = 0.0,
-                 reserve_vals: int = 1,
-                 max_epochs: Optional[int] = None):
+                 reserve_vals: int = 1):
         super().__init__(budget_s, schedule)
         self.reserve_s = float(reserve_s)
         self.reserve_vals = int(reserve_vals)
-        self.max_epochs = max_epochs
         self.clock = TrainTimeHook()
-        self.stopped_at = self.planned_iters = None
-
-    def _val_cost(self, runner) -> float:
-        """The last validation's seconds (0 before one ran, or without)."""
-        if runner.val_loop is None or not self.clock.val_s:
-            return 0.0
-        return self.clock.val_s[-1]
-
-    def _train_end(self, runner) -> float:
-        """Seconds after ``before_train`` by which the epochs must end."""
-        return self.budget_s - self.reserve_s - (
-            self.reserve_vals + 1) * self._val_cost(runner)
+        self.stopped_at = None
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
         self.clock.before_train(runner)
-        self.stopped_at = self.planned_iters = None
+        loop = runner.train_loop
+        self.first_plan = self.planned_epochs = loop.max_epochs
+        self.iters_per_epoch = max(1, runner.max_iters // loop.max_epochs)
+        # (first iteration, progress before it) of the current plan
+        self._anchor = (0, 0.0)
+        self.stopped_at = None
 
-    def after_train(self, runner) -> None:
-        self.clock.after_train(runner)
+    def progress(self, it: int) -> float:
+        """Fraction of the planned training done by the end of iteration
+        ``it`` (0-based): its lr's, so the last planned one gets the
+        schedule's end."""
+        i0, p0 = self._anchor
+        total = self.planned_epochs * self.iters_per_epoch
+        return min(1.0, p0 + (1 - p0) * (it + 1 - i0) / max(1, total - i0))
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        planned = self.planned_iters or runner.max_iters
-        if self.max_epochs and not self.planned_iters:
-            # the loop may yet be raised: its iterations are no end of the lr
-            planned = planned * max(1, self.max_epochs //
-                                    runner.train_loop.max_epochs)
-        self._set_lr(runner, max(
-            self.elapsed() / max(self._train_end(runner), 1e-6),
-            runner.iter / max(1, planned)))
+        self._set_lr(runner, self.progress(runner.iter))
         self.clock.before_train_iter(runner, batch_idx, data_batch)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
@@ -220,48 +215,50 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
 
     def after_train_epoch(self, runner) -> None:
         self.clock.after_train_epoch(runner)
-        loop = runner.train_loop
         done = runner.epoch + 1
-        if done >= loop.max_epochs:
+        fit, epoch, val, left = self._epochs_that_fit(runner, done)
+        if done + fit == self.planned_epochs:
             return
+        runner.logger.info(
+            f'time budget: {done + fit} epoch(s) fit, not '
+            f'{self.planned_epochs}: after epoch {done}, {left:.0f} s are '
+            f'left for epochs of {epoch:.1f} s and validations of '
+            f'{val:.1f} s')
+        # fewer epochs: the rest of the schedule from the progress reached;
+        # more: from the position in the new plan (the lr rises back to it;
+        # a first plan too short has already annealed)
+        self._anchor = (runner.iter, min(
+            self.progress(runner.iter - 1),
+            runner.iter / ((done + fit) * self.iters_per_epoch)))
+        self.planned_epochs = done + fit
+        runner.train_loop._max_epochs = self.planned_epochs
+        runner.train_loop._max_iters = self.planned_epochs * \
+            self.iters_per_epoch
+
+    def _epochs_that_fit(self, runner,
+                         done: int) -> Tuple[int, float, float, float]:
+        """``(fit, epoch, val, left)``: the epochs after ``done`` that end,
+        with their validations, in time for the last validation and what
+        follows training; the median epoch's and the last validation's
+        seconds; the seconds left for those epochs."""
+        loop = runner.train_loop
         # the first epoch paid the compile, if any, once
-        epochs = [self.clock.epoch_s[0] - self.clock.compile_s
-                  ] + self.clock.epoch_s[1:]
-        val = self._val_cost(runner)
+        epoch = statistics.median(
+            [self.clock.epoch_s[0] - self.clock.compile_s] +
+            self.clock.epoch_s[1:])
+        val = self.clock.val_s[-1] if (runner.val_loop is not None
+                                       and self.clock.val_s) else 0.0
         val_now = val if (done >= loop.val_begin
                           and done % loop.val_interval == 0) else 0.0
-        epoch = statistics.median(epochs)
-        elapsed = self.elapsed()
-        # the epochs that still fit, with their share of validations, plan
-        # the lr's iteration fraction: it ends annealed in the last one
-        fit = (self._train_end(runner) - elapsed - val_now) // (
-            epoch + val / loop.val_interval)
-        if self.max_epochs and loop.max_epochs < min(self.max_epochs,
-                                                     done + fit):
-            self._raise_epochs(runner, min(self.max_epochs, int(done + fit)))
-        self.planned_iters = min(loop.max_epochs * runner.iter // done, round(
-            (done + max(0, fit)) * runner.iter / done))
-        # the next epoch, then its validation as the last one
-        end = elapsed + val_now + epoch + val
-        if end > self._train_end(runner) + val:
-            loop._max_epochs = done
-            self.stopped_at = done
-            runner.logger.info(
-                f'time budget: epoch {done} is the last; another would end '
-                f'at {end:.0f} s of training, past the {self.budget_s:.0f} s '
-                f'budget less {self.reserve_vals} test(s) of {val:.0f} s and '
-                f'{self.reserve_s:.0f} s kept for after training')
+        left = (self.budget_s - self.reserve_s -
+                (self.reserve_vals + 1) * val - val_now - self.elapsed())
+        fit = max(0, int(left // (epoch + val / loop.val_interval)))
+        return fit, epoch, val, left
 
-    def _raise_epochs(self, runner, epochs: int) -> None:
-        """Train ``epochs`` in all, validating as often as planned."""
-        loop = runner.train_loop
-        vals = max(1, loop.max_epochs // loop.val_interval)
-        runner.logger.info(
-            f'time budget: {epochs} epochs fit, not {loop.max_epochs}: '
-            f'training on, validating every {max(1, epochs // vals)}')
-        loop._max_epochs = epochs
-        loop._max_iters = epochs * (runner.iter // (runner.epoch + 1))
-        loop.val_interval = max(1, epochs // vals)
+    def after_train(self, runner) -> None:
+        self.clock.after_train(runner)
+        self.stopped_at = runner.epoch \
+            if runner.epoch < self.first_plan else None
 
     def before_val(self, runner) -> None:
         self.clock.before_val(runner)
