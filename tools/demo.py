@@ -4,8 +4,8 @@ built-in synthetic COCO set, evaluate it, and draw its predictions.
     python tools/demo.py [--work-dir work_dirs/demo] [--data-root DIR]
         [--time-budget MIN | --epochs N] [--fast-path auto|eager|...]
         [--scene easy|hard] [--num-train N --num-val M] [--baseline]
-        [--batch-size B]
-        [--num-workers W] [--val-interval V] [--num-vis K] [--seed S]
+        [--batch-size B] [--num-workers W] [--val-interval V] [--num-vis K]
+        [--seed S]
 
 Steps: generate ``<data-root>`` (default
 ``data/synthetic_coco_<scene>_seed<S>``) unless it exists (one made with
@@ -13,11 +13,14 @@ other arguments is refused); train
 ``configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py``
 (``--baseline``: no deconv level, the HRNet + AE baseline) on CPU with the
 fast path ``--fast-path`` picks (``auto``: the one that trains most in the
-budget, timed on the train dataloader), ending within ``--time-budget``
-minutes (``EpochWallClockBudgetHook``); test; write ``metrics.json`` (COCO
-metrics, ``time_s``: where the time went); draw ``vis/`` (poses, heatmap
-pyramid, tags, ``epochs/``: one val image after each validation) and
-``learning_curve.png`` (with ``work_dirs/demo_baseline``'s run beside it).
+budget, timed on the train dataloader) for as many epochs as fit
+``--time-budget`` minutes, re-planned as it runs
+(``EpochWallClockBudgetHook``); test; choose the pictures' keypoint
+threshold on the val split; write ``metrics.json`` (COCO metrics, the
+threshold, ``time_s``: where the time went); draw ``vis/`` (poses beside
+the labels, heatmap pyramid, tags, ``epochs/``: one val image after each
+validation) and ``learning_curve.png`` (with ``work_dirs/demo_baseline``'s
+run beside it).
 """
 import argparse
 import os
@@ -49,8 +52,9 @@ def parse_args(argv=None):
                         f'{DEFAULT_SCENE}; hard: 1-6 people of 24-300 px, '
                         'overlapping, cluttered)')
     parser.add_argument('--epochs', type=int, default=None,
-                        help='training epochs (default: the config\'s, or '
-                        'fewer to fit --time-budget)')
+                        help='train a fixed schedule of N epochs (default: '
+                        'as many as fit --time-budget, more or fewer than '
+                        'the config\'s)')
     parser.add_argument('--time-budget', type=float, default=15.,
                         help='minutes of the whole run (generation, '
                         'calibration, training, validation, test, pictures) '

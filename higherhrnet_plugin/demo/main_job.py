@@ -1,6 +1,7 @@
 """The demo after its data exists: choose the fast path, plan the epochs in
-the time left, train, test, draw, and write ``metrics.json`` with where the
-time went."""
+the time left, train, test, choose the pictures' keypoint threshold on the
+val split, draw, and write ``metrics.json`` with the threshold and where
+the time went."""
 import json
 import os
 import os.path as osp
@@ -9,12 +10,14 @@ from typing import Dict, Optional
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
+from mmengine.model import is_model_wrapper
 
 from .config import set_epochs, set_val_interval
 from .fast_path import mark_compiled, pick_fast_path, use_inductor_cache
 from .learning_curve import draw_learning_curve, latest_scalars
 from .pictures import draw_predictions
 from .schedule import PICTURE_S, budget_hook, fit_epochs, iters_per_epoch
+from .val_threshold import val_threshold
 
 
 def _plan(cfg: Config, fast_path: str, budget_s: Optional[float],
@@ -34,12 +37,13 @@ def _plan(cfg: Config, fast_path: str, budget_s: Optional[float],
     if not budget_s:
         return fast_path, timings, TrainTimeHook()
     t = timings[fast_path]
-    max_epochs = cfg.train_cfg.max_epochs
+    # the lr schedule in fractions of the config's epochs, before they are
+    # re-planned: the same shape over whatever training fits
+    hook = budget_hook(cfg, budget_s, reserve_s)
     set_epochs(cfg, fit_epochs(cfg, left - times['calibration'],
                                t['s_per_step'], t['overhead_s']))
     set_val_interval(cfg, val_interval)
-    return fast_path, timings, budget_hook(cfg, budget_s, reserve_s,
-                                           max_epochs)
+    return fast_path, timings, hook
 
 
 def _draw_curves(work_dir: str, kind: str) -> str:
@@ -56,14 +60,40 @@ def _draw_curves(work_dir: str, kind: str) -> str:
     return curve
 
 
+def _threshold(runner, times: Dict[str, float]) -> dict:
+    """Choose the pictures' keypoint threshold on the val split
+    (:func:`.val_threshold.val_threshold`), log it, and redraw the epochs'
+    poses (``EpochPosesHook``) with it."""
+    from ..engine.hooks.epoch_poses_hook import EpochPosesHook
+    t = perf_counter()
+    # the module itself: a DDP forward on one rank would wait for the others
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+    model.eval()
+    thr = val_threshold(model, runner.test_dataloader.dataset)
+    frac = thr['fraction_right']
+    print(f'demo: pictures draw joints scored >= {thr["kpt_thr"]:.3f}: '
+          + (f'{thr["joints_above"]} of the {thr["joints"]} predicted joints '
+             f'on {thr["images"]} val images score so, {frac:.0%} of them '
+             'within an OKS sigma-radius of their labelled joint'
+             if frac is not None else thr['rule']), flush=True)
+    for hook in runner.hooks:
+        if isinstance(hook, EpochPosesHook):
+            hook.redraw(runner, thr['kpt_thr'])
+    times['threshold'] = perf_counter() - t
+    return thr
+
+
 def _draw_and_write(runner, cfg: Config, kind: str, num_vis: int,
                     fast_path: str, timings: dict, metrics: dict, t0: float,
                     times: Dict[str, float]) -> None:
-    """Draw ``num_vis`` test images and the learning curve, and write
-    ``<work_dir>/metrics.json`` (see :func:`train_test_draw`)."""
+    """Choose the keypoint threshold, draw ``num_vis`` test images and the
+    learning curve, and write ``<work_dir>/metrics.json`` (see
+    :func:`train_test_draw`)."""
+    thr = _threshold(runner, times)
     t = perf_counter()
     vis_dir = osp.join(cfg.work_dir, 'vis')
-    pngs = draw_predictions(runner, vis_dir, num_vis)
+    pngs = draw_predictions(runner, vis_dir, num_vis, thr['kpt_thr'])
     pngs.append(_draw_curves(cfg.work_dir, kind))
     times['pictures'] = perf_counter() - t
     times = {k: round(v, 1) for k, v in times.items()}
@@ -71,7 +101,8 @@ def _draw_and_write(runner, cfg: Config, kind: str, num_vis: int,
     out_path = osp.join(cfg.work_dir, 'metrics.json')
     with open(out_path, 'w') as fh:
         json.dump(dict(metrics, model=kind, epochs=runner.epoch,
-                       fast_path=fast_path, time_s=times,
+                       keypoint_threshold=thr, fast_path=fast_path,
+                       time_s=times,
                        s_per_step={n: round(t['s_per_step'], 3)
                                    for n, t in timings.items()}),
                   fh, indent=2)
@@ -112,7 +143,8 @@ def train_test_draw(cfg: Config, fast_path: str, budget_s: Optional[float],
         cfg.custom_hooks.append(
             dict(type='TrainFastPathHook', fast_path=fast_path))
     os.makedirs(cfg.work_dir, exist_ok=True)
-    print(f'demo: training {kind} for up to {cfg.train_cfg.max_epochs} '
+    plan = 'a planned ' if budget_s else ''
+    print(f'demo: training {kind} for {plan}{cfg.train_cfg.max_epochs} '
           f'epoch(s) on CPU ({fast_path}), work dir {cfg.work_dir}',
           flush=True)
     t = perf_counter()

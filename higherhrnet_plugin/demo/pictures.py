@@ -1,6 +1,6 @@
 """The demo's pictures of a trained model on val images: the predicted
-poses, the heatmap pyramid (every level and the aggregate) and the tag
-maps."""
+poses beside the labelled ones, the heatmap pyramid (every level and the
+aggregate) and the tag maps."""
 import os
 import os.path as osp
 from typing import List, Sequence, Tuple
@@ -13,8 +13,10 @@ from ..visualization.pose_pictures import (draw_pose, image_name,
                                            predict_image)
 
 
-def draw_predictions(runner, out_dir: str, num_vis: int) -> List[str]:
-    """Write ``pose_*.png``, ``heatmaps_*.png`` and ``tags_*.png`` in
+def draw_predictions(runner, out_dir: str, num_vis: int,
+                     kpt_thr: float) -> List[str]:
+    """Write ``pose_*.png`` (the labelled people beside the predicted ones,
+    joints scored ``>= kpt_thr``), ``heatmaps_*.png`` and ``tags_*.png`` in
     ``out_dir`` for the first ``num_vis`` images of the runner's test set;
     returns the paths written."""
     import matplotlib
@@ -40,7 +42,7 @@ def draw_predictions(runner, out_dir: str, num_vis: int) -> List[str]:
                                                    with_levels=True)
             name = image_name(sample)
             path = osp.join(out_dir, f'pose_{name}.png')
-            draw_pose(visualizer, sample, path)
+            draw_pose(visualizer, sample, path, kpt_thr)
             written.append(path)
 
             net_in = _network_input(model, inputs[0])

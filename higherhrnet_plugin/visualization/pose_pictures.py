@@ -1,7 +1,7 @@
 """Pictures of one model's poses: the prediction of one dataset image, the
-poses drawn over it, and a strip of several such pictures side by side (the
-demo's pictures and :class:`~higherhrnet_plugin.engine.hooks.EpochPosesHook`
-share them)."""
+poses drawn over it beside its labelled people, and a strip of several such
+pictures side by side (the demo's pictures and
+:class:`~higherhrnet_plugin.engine.hooks.EpochPosesHook` share them)."""
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
@@ -32,15 +32,59 @@ def image_name(sample) -> str:
     return osp.splitext(osp.basename(sample.img_path))[0]
 
 
-def draw_pose(visualizer, sample, out_file: str,
-              kpt_thr: float = 0.1) -> None:
-    """Write ``sample``'s predicted poses over its image to ``out_file``
-    with ``visualizer`` (a ``PoseLocalVisualizer`` holding the dataset
-    meta)."""
+def labelled_people(sample) -> Tuple[np.ndarray, np.ndarray]:
+    """The (G, K, 3) labelled joints (``x, y, v``; ``v > 0``: labelled) and
+    the (G, ) areas of ``sample``'s people that are no crowd region, from
+    its ``raw_ann_info`` (none when it has no such field)."""
+    anns = [a for a in (sample.get('raw_ann_info') or [])
+            if not a.get('iscrowd', 0)]
+    num_k = len(sample.flip_indices)
+    kpts = np.array([a['keypoints'] for a in anns],
+                    float).reshape(len(anns), num_k, 3)
+    return kpts, np.array([a['area'] for a in anns], float)
+
+
+def draw_pose(visualizer, sample, out_file: str, kpt_thr: float = 0.1,
+              gt: bool = True, pred: bool = True) -> None:
+    """Write ``sample``'s labelled people (``gt``) and predicted people
+    (``pred``) side by side over its image, each panel under a title, to
+    ``out_file`` with ``visualizer`` (a ``PoseLocalVisualizer`` holding the
+    dataset meta). Only predicted joints scored ``>= kpt_thr`` are drawn,
+    and limbs whose two joints both are."""
     import cv2
+    from mmengine.structures import InstanceData
+    from mmpose.structures import PoseDataSample
     img = cv2.cvtColor(cv2.imread(sample.img_path), cv2.COLOR_BGR2RGB)
-    visualizer.add_datasample(image_name(sample), img, sample, draw_gt=False,
-                              kpt_thr=kpt_thr, out_file=out_file)
+    shown = PoseDataSample(metainfo=sample.metainfo)
+    p = sample.pred_instances
+    shown.pred_instances = InstanceData(keypoints=p.keypoints,
+                                        keypoints_visible=p.keypoint_scores)
+    kpts, _ = labelled_people(sample)
+    # the visualizer skips joints "visible" below kpt_thr: labelled joints
+    # above any threshold, unlabelled ones below
+    shown.gt_instances = InstanceData(
+        keypoints=kpts[..., :2],
+        keypoints_visible=np.where(kpts[..., 2] > 0, max(1.0, kpt_thr), -1.0))
+    visualizer.add_datasample(image_name(sample), img, shown, draw_gt=gt,
+                              draw_pred=pred, kpt_thr=kpt_thr,
+                              out_file=out_file)
+    titles = ([f'ground truth: {len(kpts)} people'] if gt else []) + (
+        [f'prediction: joints scored >= {kpt_thr:.2f}'] if pred else [])
+    cv2.imwrite(out_file, _titled(cv2.imread(out_file), titles))
+
+
+def _titled(img: np.ndarray, titles: Sequence[str]) -> np.ndarray:
+    """``img`` (H, W, 3) as ``len(titles)`` equal panels side by side, each
+    under its title in a white band."""
+    import cv2
+    band = 28  # px of title above the picture
+    out = np.full((img.shape[0] + band, img.shape[1], 3), 255, np.uint8)
+    out[band:] = img
+    for i, title in enumerate(titles):
+        cv2.putText(out, title, (i * img.shape[1] // len(titles) + 6,
+                                 band - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    (0, 0, 0), 1, cv2.LINE_AA)
+    return out
 
 
 def draw_strip(paths: Sequence[str], titles: Sequence[str],
@@ -48,7 +92,6 @@ def draw_strip(paths: Sequence[str], titles: Sequence[str],
     """Write the images ``paths`` side by side, each under its title, to
     ``out_file`` (heights are matched to the first image's)."""
     import cv2
-    band = 28  # px of title above each picture
     h = None
     tiles = []
     for path, title in zip(paths, titles):
@@ -58,11 +101,9 @@ def draw_strip(paths: Sequence[str], titles: Sequence[str],
         if h is None:
             h = img.shape[0]
         img = cv2.resize(img, (round(img.shape[1] * h / img.shape[0]), h))
-        tile = np.full((h + band, img.shape[1] + 4, 3), 255, np.uint8)
-        tile[band:, 2:-2] = img
-        cv2.putText(tile, title, (6, band - 8), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.6, (0, 0, 0), 1, cv2.LINE_AA)
-        tiles.append(tile)
+        tiles.append(_titled(cv2.copyMakeBorder(
+            img, 0, 0, 2, 2, cv2.BORDER_CONSTANT, value=(255, 255, 255)),
+            [title]))
     if not tiles:
         raise ValueError('draw_strip: no images')
     cv2.imwrite(out_file, np.concatenate(tiles, axis=1))

@@ -48,11 +48,20 @@ def test_poses_per_epoch_and_strip(runner, tmp_path):
                            for i in (2, 3))  # val ids follow 1 train image
     pose = cv2.imread(str(out / 'epoch_1_000002.png'))
     strip = cv2.imread(str(out / 'strip_000002.png'))
-    assert pose.shape == (320, 320, 3)
-    # epochs 1, 3 and 4 (evenly spaced, first and last), each under a title
-    assert strip.shape[1] == 3 * (pose.shape[1] + 4)
+    assert pose.shape == (320 + 28, 320, 3)  # under a title
+    # epochs 1, 3 and 4 (evenly spaced, first and last) and the labels,
+    # each under a title
+    assert cv2.imread(str(out / 'gt_000002.png')).shape == pose.shape
+    assert strip.shape[1] == 4 * (pose.shape[1] + 4)
     assert strip.shape[0] > pose.shape[0]
     assert (out / 'strip_000003.png').is_file()
+    # the poses are kept with their scores and drawn again at a threshold
+    # known later
+    assert sorted(hook.poses['000002']) == [1, 2, 3, 4]
+    before = (out / 'epoch_2_000002.png').stat().st_mtime_ns
+    hook.redraw(runner, 0.5)
+    assert hook.kpt_thr == 0.5
+    assert (out / 'epoch_2_000002.png').stat().st_mtime_ns > before
 
 
 def test_validation_outside_training_is_epoch_0(runner, tmp_path):

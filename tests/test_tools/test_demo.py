@@ -37,16 +37,24 @@ def _check(data, work, levels):
     # where the time went, stage by stage, adding up to the whole run
     times = metrics['time_s']
     stages = ('imports', 'generation', 'setup', 'compile', 'training',
-              'validation', 'test', 'pictures')
+              'validation', 'test', 'threshold', 'pictures')
     assert set(stages) <= set(times) and times['training'] > 0
     assert sum(times[k] for k in stages) <= times['total'] + 0.5
     assert metrics['fast_path'] == 'eager' and metrics['epochs'] == 1
+    # the pictures' threshold, chosen on the val split, and how
+    thr = metrics['keypoint_threshold']
+    assert isinstance(thr['kpt_thr'], float) and thr['images'] == 1
+    assert thr['rule'].startswith(('lowest score', 'fallback 0.1: '))
     assert (work / 'epoch_1.pth').is_file()
     vis = work / 'vis'
     for kind in ('pose', 'heatmaps', 'tags'):
         pngs = list(vis.glob(f'{kind}_*.png'))
         assert len(pngs) == 1, kind
         assert pngs[0].read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    # the labels beside the prediction, under a title band
+    import cv2
+    pose = cv2.imread(str(next(vis.glob('pose_*.png'))))
+    assert pose.shape == (320 + 28, 2 * 320, 3)
     assert (work / 'learning_curve.png').read_bytes()[:4] == b'\x89PNG'
     cfg = next(work.glob('*.py')).read_text()
     assert f'num_deconv_layers={levels - 1}' in cfg.replace(' ', '')
@@ -64,16 +72,35 @@ def test_demo_tiny_baseline(tmp_path, extra):
 
 
 @pytest.mark.parametrize('sec,overhead,expected', [(1.0, 0, 4), (100.0, 0, 1),
-                                                   (0.001, 0, 30),
+                                                   (0.01, 0, 420),
                                                    (1.0, 4.2, 2)])
-def test_time_budget_fits_epochs(tmp_path, synthetic_coco, sec, overhead,
-                                 expected):
+def test_time_budget_fits_epochs(tmp_path, synthetic_coco, capsys, sec,
+                                 overhead, expected):
     # 10 images at batch 8 = 2 iterations per epoch, 8.4 s
     from higherhrnet_plugin.demo import schedule
     from higherhrnet_plugin.demo.config import build_demo_cfg
     cfg = build_demo_cfg(str(synthetic_coco(10, 1)), str(tmp_path / 'work'))
-    # at most the config's 30 epochs, at least one
+    # as many as fit, more than the config's 30 too, and at least one
     assert schedule.fit_epochs(cfg, 8.4, sec, overhead) == expected
+    line = capsys.readouterr().out
+    assert f'{expected} epoch(s) fit the 8 s left' in line
+    # a slower machine than the config's 30 epochs need says so
+    assert ('fewer than the config\'s 30' in line) == (expected < 30)
+
+
+def test_fixed_epochs_stretch_the_config_schedule(tmp_path, synthetic_coco):
+    from higherhrnet_plugin.demo.config import build_demo_cfg
+    from higherhrnet_plugin.demo.main_job import _plan
+    from higherhrnet_plugin.engine.hooks import TrainTimeHook
+    cfg = build_demo_cfg(str(synthetic_coco(10, 1)), str(tmp_path / 'work'),
+                         epochs=45)
+    # no budget, no calibration: the 45 epochs and the config's lr schedule
+    _, _, hook = _plan(cfg, 'eager', None, None, 0.0, 0.0, {})
+    assert type(hook) is TrainTimeHook
+    assert cfg.train_cfg.max_epochs == 45
+    cosine = [s for s in cfg.param_scheduler
+              if s['type'] == 'CosineAnnealingLR']
+    assert cosine[0]['T_max'] == 45 and cosine[0]['end'] == 45
 
 
 @pytest.mark.parametrize('timings,budget,expected', [

@@ -1,12 +1,13 @@
 """The model's poses on the same val images after every validation, so that
 a reader sees it learn: ``<work_dir>/<out_dir>/epoch_<n>_<image>.png`` for
-every validated epoch ``n``, and ``strip_<image>.png``, the epochs so far
-side by side (refreshed after each validation, so an interrupted run keeps
-one). Only rank 0 draws and writes them."""
-import glob
+every validated epoch ``n``, ``gt_<image>.png`` (the labelled people) and
+``strip_<image>.png``, this run's epochs so far and the labels side by side
+(refreshed after each validation, so an interrupted run keeps one). The hook
+keeps each epoch's poses with their scores, so that :meth:`redraw` draws
+them again at a threshold known only after training. Only rank 0 draws and
+writes them."""
 import os
 import os.path as osp
-import re
 from typing import Dict, Optional
 
 import numpy as np
@@ -31,8 +32,12 @@ class EpochPosesHook(Hook):
             ``'vis/epochs'``.
         max_strip (int): most epochs in a strip, evenly spaced from the
             first to the last validated. Defaults to 6.
-        kpt_thr (float): keypoints scored below are not drawn. Defaults to
-            0.1.
+        kpt_thr (float): keypoints scored below are not drawn (until
+            :meth:`redraw` sets another). Defaults to 0.1.
+
+    Attributes:
+        poses (dict): ``{image name: {epoch: PoseDataSample}}``, the
+            predictions drawn (rank 0).
     """
     priority = 'LOW'  # after the checkpoint and logger hooks
 
@@ -49,6 +54,7 @@ class EpochPosesHook(Hook):
         self.out_dir = out_dir
         self.max_strip = max_strip
         self.kpt_thr = kpt_thr
+        self.poses = {}
 
     def after_val_epoch(self,
                         runner,
@@ -72,25 +78,40 @@ class EpochPosesHook(Hook):
             for idx in range(min(self.num_images, len(dataset))):
                 _, _, sample = predict_image(model, dataset, idx)
                 name = image_name(sample)
+                self.poses.setdefault(name, {})[epoch] = sample
                 draw_pose(runner.visualizer, sample,
                           osp.join(out_dir, f'epoch_{epoch}_{name}.png'),
-                          self.kpt_thr)
-                self._refresh_strip(out_dir, name)
+                          self.kpt_thr, gt=False)
+                self._refresh_strip(runner.visualizer, out_dir, sample)
         finally:
             model.train(was_training)
 
-    def _refresh_strip(self, out_dir: str, name: str) -> None:
-        pattern = re.compile(rf'epoch_(\d+)_{re.escape(name)}\.png$')
-        found = {}
-        for path in glob.glob(osp.join(glob.escape(out_dir),
-                                       f'epoch_*_{glob.escape(name)}.png')):
-            m = pattern.search(osp.basename(path))
-            if m:
-                found[int(m.group(1))] = path
-        epochs = sorted(found)
+    def redraw(self, runner, kpt_thr: float) -> None:
+        """Draw the kept poses and their strips again, joints scored below
+        ``kpt_thr`` left out (rank 0; the others return)."""
+        self.kpt_thr = kpt_thr
+        if not is_main_process():
+            return
+        out_dir = osp.join(runner.work_dir, self.out_dir)
+        for name, by_epoch in self.poses.items():
+            for epoch, sample in by_epoch.items():
+                draw_pose(runner.visualizer, sample,
+                          osp.join(out_dir, f'epoch_{epoch}_{name}.png'),
+                          kpt_thr, gt=False)
+            self._refresh_strip(runner.visualizer, out_dir, sample)
+
+    def _refresh_strip(self, visualizer, out_dir: str, sample) -> None:
+        """The strip of ``sample``'s image: the epochs of this run drawn so
+        far, then its labelled people."""
+        name = image_name(sample)
+        gt = osp.join(out_dir, f'gt_{name}.png')
+        draw_pose(visualizer, sample, gt, pred=False)
+        epochs = sorted(self.poses[name])
         if len(epochs) > self.max_strip:
             picks = np.linspace(0, len(epochs) - 1, self.max_strip)
             epochs = [epochs[i] for i in sorted(set(np.round(picks)
                                                     .astype(int)))]
-        draw_strip([found[e] for e in epochs], [f'epoch {e}' for e in epochs],
+        draw_strip([osp.join(out_dir, f'epoch_{e}_{name}.png')
+                    for e in epochs] + [gt],
+                   [f'epoch {e}' for e in epochs] + ['labels'],
                    osp.join(out_dir, f'strip_{name}.png'))
