@@ -8,6 +8,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
+from ...models.utils.speed_options import apply_speed_options, set_forwards
+
 FAST_PATHS = ('eager', 'channels_last', 'compile', 'compile+channels_last')
 
 
@@ -24,17 +26,6 @@ def _to_channels_last(module, args):
     the first convolution does not convert it."""
     return (args[0].contiguous(memory_format=torch.channels_last),
             *args[1:])
-
-
-def set_forwards(forwards: Dict[nn.Module, object], compiled: bool) -> None:
-    """Switch the modules of ``forwards`` (as :func:`apply_fast_path`
-    returns) to their compiled ``forward`` or back to the class's."""
-    for module, fn in forwards.items():
-        if compiled:
-            # an instance attribute shadows the class's forward
-            module.forward = fn
-        else:
-            module.__dict__.pop('forward', None)
 
 
 def apply_fast_path(model: nn.Module,
@@ -60,16 +51,12 @@ def apply_fast_path(model: nn.Module,
         for :func:`set_forwards`.
     """
     check_fast_path(fast_path)
+    forwards = apply_speed_options(
+        model,
+        channels_last='channels_last' in fast_path,
+        compile='compile' in fast_path)
     if 'channels_last' in fast_path:
-        model.to(memory_format=torch.channels_last)
         model.backbone.register_forward_pre_hook(_to_channels_last)
-    forwards = {}
-    if 'compile' in fast_path:
-        for name in ('backbone', 'neck', 'head'):
-            module = getattr(model, name, None)
-            if module is not None:
-                forwards[module] = torch.compile(module.forward)
-        set_forwards(forwards, True)
     return forwards
 
 

@@ -2,9 +2,10 @@
 loaded): conv + BN fusion, channels-last memory format, ``torch.compile``."""
 from typing import Sequence
 
-import torch
 import torch.nn as nn
 from mmcv.cnn import fuse_conv_bn as _fuse_conv_bn
+
+from .speed_options import apply_speed_options
 
 TEST_TIME_OPTIONS = ('fuse_conv_bn', 'channels_last', 'compile')
 
@@ -45,13 +46,8 @@ def apply_test_time_options(model: nn.Module,
             raise ValueError('fuse_conv_bn: the model must be in eval mode '
                              '(fusion uses the BatchNorm running statistics)')
         _fuse_conv_bn(model)
-    if 'channels_last' in options:
-        model.to(memory_format=torch.channels_last)
-    if 'compile' in options:
-        for name in ('backbone', 'neck', 'head'):
-            module = getattr(model, name, None)
-            if module is not None:
-                # an instance attribute shadows the class's forward for
-                # __call__ and for direct `module.forward(...)` calls alike
-                module.forward = torch.compile(module.forward)
+    apply_speed_options(
+        model,
+        channels_last='channels_last' in options,
+        compile='compile' in options)
     return model
