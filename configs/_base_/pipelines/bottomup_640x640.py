@@ -1,49 +1,15 @@
 # The codec and pipelines of a 640x640 input: those of bottomup_512x512.py
-# (where each step is explained) at 640.
-codec = dict(
-    type='AssociativeEmbeddingCodec',
-    input_size=(640, 640),
-    heatmap_sizes=[(160, 160), (320, 320)],
-    sigma=2,
-    max_encoded_people=30)
+# (where each step is explained) with the input, heatmap and test resize
+# sizes at 640.
+_base_ = ['./bottomup_512x512.py']
 
-# LoadImage ignores EXIF orientation, as the original reads with OpenCV and
-# the annotations are on the stored pixels
-train_pipeline = [
-    dict(type='LoadImage', color_type='color_ignore_orientation'),
-    dict(
-        type='BottomupRandomAffine',
-        input_size=codec['input_size'],
-        shift_factor=40 / 512,
-        scale_factor=(0.75, 1.5),
-        scale_type='short',
-        rotate_factor=30,
-        shear_prob=0,
-        distribution='uniform'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='BottomupGetMultiLevelHeatmapMask'),
-    dict(type='PackPoseInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage', color_type='color_ignore_orientation'),
-    dict(type='BottomupOriginalResize', input_size=640),
-    dict(
-        type='PackPoseInputs',
-        meta_keys=('id', 'img_id', 'img_path', 'crowd_index', 'ori_shape',
-                   'img_shape', 'input_size', 'input_center', 'input_scale',
-                   'flip', 'flip_direction', 'flip_indices', 'raw_ann_info',
-                   'skeleton_links'))
-]
-tta_pipeline = [
-    dict(type='LoadImage', color_type='color_ignore_orientation'),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [
-                dict(type='BottomupOriginalResize', input_size=640,
-                     scale=s, min_scale=0.5) for s in (2, 1, 0.5)
-            ],
-            [dict(type='PackPoseInputs', meta_keys=val_pipeline[-1]['meta_keys'])],
-        ])
+codec = dict(input_size=(640, 640), heatmap_sizes=[(160, 160), (320, 320)])
+train_pipeline = _base_.train_pipeline
+train_pipeline[1].input_size = codec['input_size']  # BottomupRandomAffine
+train_pipeline[3].encoder.update(codec)  # GenerateTarget
+val_pipeline = _base_.val_pipeline
+val_pipeline[1].input_size = 640  # BottomupOriginalResize
+tta_pipeline = _base_.tta_pipeline
+tta_pipeline[1].transforms[0] = [  # BottomupOriginalResize at each scale
+    dict(resize, input_size=640) for resize in tta_pipeline[1].transforms[0]
 ]
