@@ -10,3 +10,5 @@ ONNX runtime) can use the torch-free ones:
 - :mod:`.onnx_predictor`: the ONNX backends (:mod:`higherhrnet_plugin.deploy`),
   exporting the config's model on the fly when no graph is given.
 """
+
+__all__ = ['folder_inference', 'onnx_predictor', 'pytorch_predictor']

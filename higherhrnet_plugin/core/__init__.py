@@ -17,3 +17,8 @@ torch-free runtime (:mod:`..deploy`) share these modules:
 
 Import the submodules directly.
 """
+
+__all__ = [
+    'coco_results', 'dense_maps', 'errors', 'grouping', 'hungarian',
+    'image_files', 'prediction', 'refine', 'resize_geometry', 'topk_order'
+]

@@ -1,1 +1,10 @@
-from . import backbones, heads, losses, pose_estimators, tta  # noqa: F401
+from .backbones import NarrowStemHRNet
+from .heads import HigherHRNetHead
+from .losses import MultiResolutionHeatmapLoss
+from .pose_estimators import FlipBatchBottomupPoseEstimator
+from .tta import HeatmapAggregationTTA
+
+__all__ = [
+    'FlipBatchBottomupPoseEstimator', 'HeatmapAggregationTTA',
+    'HigherHRNetHead', 'MultiResolutionHeatmapLoss', 'NarrowStemHRNet'
+]
