@@ -53,7 +53,7 @@ KEYPOINT_NAMES = [
 SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12],
             [7, 13], [6, 7], [6, 8], [7, 9], [8, 10], [9, 11], [2, 3],
             [1, 2], [1, 3], [2, 4], [3, 5], [4, 6], [5, 7]]
-PERSON_CATEGORY = {
+_PERSON_CATEGORY = {
     'supercategory': 'person',
     'id': 1,
     'name': 'person',
@@ -62,23 +62,24 @@ PERSON_CATEGORY = {
 }
 
 # body parts (used for drawing order, label map and joint ownership)
-HEAD, TORSO, L_UARM, L_FARM, R_UARM, R_FARM, L_THIGH, L_SHIN, R_THIGH, \
-    R_SHIN = range(10)
+(_HEAD, _TORSO, _L_UARM, _L_FARM, _R_UARM, _R_FARM, _L_THIGH, _L_SHIN,
+ _R_THIGH, _R_SHIN) = range(10)
 # which parts a joint belongs to (joint is visible if one of them is on top)
-JOINT_PARTS = [
-    (HEAD, ), (HEAD, ), (HEAD, ), (HEAD, ), (HEAD, ),
-    (TORSO, L_UARM), (TORSO, R_UARM), (L_UARM, L_FARM), (R_UARM, R_FARM),
-    (L_FARM, ), (R_FARM, ), (TORSO, L_THIGH), (TORSO, R_THIGH),
-    (L_THIGH, L_SHIN), (R_THIGH, R_SHIN), (L_SHIN, ), (R_SHIN, )
+_JOINT_PARTS = [
+    (_HEAD, ), (_HEAD, ), (_HEAD, ), (_HEAD, ), (_HEAD, ),
+    (_TORSO, _L_UARM), (_TORSO, _R_UARM), (_L_UARM, _L_FARM),
+    (_R_UARM, _R_FARM),
+    (_L_FARM, ), (_R_FARM, ), (_TORSO, _L_THIGH), (_TORSO, _R_THIGH),
+    (_L_THIGH, _L_SHIN), (_R_THIGH, _R_SHIN), (_L_SHIN, ), (_R_SHIN, )
 ]
-CROWD_LABEL = 1  # label-map person id of crowd figures; people start at 2
-JPEG_QUALITY = 90
+_CROWD_LABEL = 1  # label-map person id of crowd figures; people start at 2
+_JPEG_QUALITY = 90
 # the split sizes of ``make demo`` (tools/demo.py)
 DEFAULT_NUM_TRAIN = 400
 DEFAULT_NUM_VAL = 50
 # crowd regions are at least a tenth of the image high and hold figures up
 # to 20 px high: smaller images cannot place them
-MIN_IMAGE_SIZE = 96
+_MIN_IMAGE_SIZE = 96
 _SHIFT = 4  # sub-pixel bits for cv2 drawing
 _SCALE = 1 << _SHIFT
 # the generation record next to the annotations (see ensure_synthetic_coco)
@@ -95,7 +96,7 @@ class Scene:
         heights: (min, max) person height in px, drawn uniformly.
         max_overlap: the largest share of a person's keypoint box that
             another person's box may cover; a person that cannot be placed
-            within it in ``PLACEMENT_TRIES`` draws is left out. 1: people
+            within it in ``_PLACEMENT_TRIES`` draws is left out. 1: people
             overlap freely.
         clutter: (min, max) shapes drawn on the background.
         occluders: (min, max) objects drawn in front of the people.
@@ -120,8 +121,8 @@ class Scene:
     def check(self) -> None:
         """Raise ``ValueError`` naming the first field out of range."""
         w, h = self.image_size
-        if min(w, h) < MIN_IMAGE_SIZE:
-            raise ValueError(f'image_size must be at least {MIN_IMAGE_SIZE} '
+        if min(w, h) < _MIN_IMAGE_SIZE:
+            raise ValueError(f'image_size must be at least {_MIN_IMAGE_SIZE} '
                              f'px on each side, got {w}x{h}')
         for name in ('people', 'heights', 'clutter', 'occluders'):
             lo, hi = getattr(self, name)
@@ -139,7 +140,7 @@ class Scene:
                              f'{self.max_overlap}')
 
 
-PLACEMENT_TRIES = 20
+_PLACEMENT_TRIES = 20
 SCENES: Dict[str, Scene] = {
     # the set of the first demo runs and of their published figures
     'hard': Scene(),
@@ -227,52 +228,42 @@ def _unit(a: float) -> np.ndarray:
     return np.array([math.cos(a), math.sin(a)])
 
 
-def _sample_pose(rng: np.random.Generator, root: np.ndarray,
-                 height: float) -> Dict:
-    """Sample an articulated figure.
-
-    Returns a dict with ``kpts`` (17x2, image coords), ``far_side``
-    ('left' / 'right'), ``back_view`` and drawing sizes.
-    """
-    H = height
+def _sample_view(rng: np.random.Generator) -> Dict:
+    """The body's lean (``up``, ``right``, ``down`` image directions) and
+    the view: yaw, its width factor ``wfac``, and ``f`` (+1 facing the
+    camera, -1 seen from the back)."""
     # body orientation: mostly upright with a small lean, rarely lying
     if rng.random() < 0.05:
         lean = rng.uniform(-math.pi / 2, math.pi / 2)
     else:
         lean = float(np.clip(rng.normal(0, math.radians(8)), -0.4, 0.4))
     up = np.array([math.sin(lean), -math.cos(lean)])  # image coords, y down
-    right = np.array([math.cos(lean), math.sin(lean)])
-    down = -up
     # view: yaw (front .. side), 15% seen from the back
     yaw = rng.uniform(-math.radians(85), math.radians(85))
-    wfac = max(math.cos(yaw), 0.15)
-    f = -1.0 if rng.random() < 0.15 else 1.0  # +1: facing camera
-    back_view = f < 0
+    return dict(
+        up=up,
+        right=np.array([math.cos(lean), math.sin(lean)]),
+        down=-up,
+        yaw=yaw,
+        wfac=max(math.cos(yaw), 0.15),
+        f=-1.0 if rng.random() < 0.15 else 1.0)
 
-    # limb proportions (fractions of height) with per-person jitter
-    j = lambda v: v * rng.uniform(0.9, 1.1)  # noqa: E731
-    torso = j(0.30)
-    neck = j(0.04)
-    r_head = j(0.065)
-    half_sh = j(0.115)
-    half_hip = j(0.085)
-    uarm, farm = j(0.17), j(0.15)
-    thigh, shin = j(0.245), j(0.24)
 
-    hip_c = root
-    neck_p = hip_c + up * torso * H
-    head_c = neck_p + up * (neck + r_head) * H
-    kp = np.zeros((17, 2))
-    # person's left side lies towards image-right when facing the camera
-    l_dir = right * f * wfac
-    kp[5] = neck_p + l_dir * half_sh * H
-    kp[6] = neck_p - l_dir * half_sh * H
-    kp[11] = hip_c + l_dir * half_hip * H
-    kp[12] = hip_c - l_dir * half_hip * H
+def _sample_proportions(rng: np.random.Generator) -> Dict[str, float]:
+    """Limb proportions (fractions of the height) with per-person
+    jitter."""
+    base = dict(torso=0.30, neck=0.04, r_head=0.065, half_sh=0.115,
+                half_hip=0.085, uarm=0.17, farm=0.15, thigh=0.245,
+                shin=0.24)
+    return {name: v * rng.uniform(0.9, 1.1) for name, v in base.items()}
 
-    # head keypoints: face turned by yaw
-    s_yaw = math.sin(yaw)
-    rh = r_head * H
+
+def _head_keypoints(kp: np.ndarray, head_c: np.ndarray, view: Dict,
+                    rh: float) -> None:
+    """Nose, eyes and ears (``kp[0:5]``) of a head of radius ``rh``, the
+    face turned by the view's yaw."""
+    right, up, f, wfac = view['right'], view['up'], view['f'], view['wfac']
+    s_yaw = math.sin(view['yaw'])
     kp[0] = head_c + right * s_yaw * 0.7 * rh - up * 0.15 * rh
     eye_c = head_c + right * s_yaw * 0.55 * rh + up * 0.2 * rh
     kp[1] = eye_c + right * f * wfac * 0.35 * rh
@@ -280,6 +271,13 @@ def _sample_pose(rng: np.random.Generator, root: np.ndarray,
     ear_c = head_c - right * s_yaw * 0.25 * rh + up * 0.05 * rh
     kp[3] = ear_c + right * f * wfac * 0.95 * rh
     kp[4] = ear_c - right * f * wfac * 0.95 * rh
+
+
+def _sample_limbs(rng: np.random.Generator, kp: np.ndarray, view: Dict,
+                  prop: Dict[str, float], H: float) -> None:
+    """Elbows, wrists, knees and ankles (from the shoulders and hips in
+    ``kp``), each limb bent at random."""
+    down, right = view['down'], view['right']
 
     def limb(start, side_sign, a1, a2, l1, l2):
         # a1: angle of the upper segment away from "down", outwards
@@ -292,26 +290,55 @@ def _sample_pose(rng: np.random.Generator, root: np.ndarray,
 
     for side, (sh, el, wr, hp, kn, an) in (
             (1.0, (5, 7, 9, 11, 13, 15)), (-1.0, (6, 8, 10, 12, 14, 16))):
-        sgn = side * f  # image-x direction of this body side
+        sgn = side * view['f']  # image-x direction of this body side
         a_up = math.radians(rng.uniform(-40, 165))
         a_fore = math.radians(rng.uniform(-10, 150)) * rng.choice([-1, 1])
-        kp[el], kp[wr] = limb(kp[sh], sgn, a_up, a_fore, uarm, farm)
+        kp[el], kp[wr] = limb(kp[sh], sgn, a_up, a_fore, prop['uarm'],
+                              prop['farm'])
         if rng.random() < 0.1:  # kick / sitting
             a_th = math.radians(rng.uniform(40, 100))
         else:
             a_th = math.radians(rng.uniform(-20, 40))
         a_kn = math.radians(rng.uniform(0, 110)) * rng.choice([-1, 1])
-        kp[kn], kp[an] = limb(kp[hp], sgn, a_th, a_kn, thigh, shin)
+        kp[kn], kp[an] = limb(kp[hp], sgn, a_th, a_kn, prop['thigh'],
+                              prop['shin'])
+
+
+def _sample_pose(rng: np.random.Generator, root: np.ndarray,
+                 height: float) -> Dict:
+    """Sample an articulated figure.
+
+    Returns a dict with ``kpts`` (17x2, image coords), ``far_side``
+    ('left' / 'right'), ``back_view`` and drawing sizes.
+    """
+    H = height
+    view = _sample_view(rng)
+    prop = _sample_proportions(rng)
+    up, f = view['up'], view['f']
+
+    hip_c = root
+    neck_p = hip_c + up * prop['torso'] * H
+    head_c = neck_p + up * (prop['neck'] + prop['r_head']) * H
+    kp = np.zeros((17, 2))
+    # person's left side lies towards image-right when facing the camera
+    l_dir = view['right'] * f * view['wfac']
+    kp[5] = neck_p + l_dir * prop['half_sh'] * H
+    kp[6] = neck_p - l_dir * prop['half_sh'] * H
+    kp[11] = hip_c + l_dir * prop['half_hip'] * H
+    kp[12] = hip_c - l_dir * prop['half_hip'] * H
+    rh = prop['r_head'] * H
+    _head_keypoints(kp, head_c, view, rh)
+    _sample_limbs(rng, kp, view, prop, H)
 
     # the side turned away from the camera is drawn first (further away)
-    far_side = 'left' if s_yaw * f > 0 else 'right'
+    far_side = 'left' if math.sin(view['yaw']) * f > 0 else 'right'
     return dict(
         kpts=kp,
         neck=neck_p,
         head_c=head_c,
         r_head=rh,
-        yaw=yaw,
-        back_view=back_view,
+        yaw=view['yaw'],
+        back_view=f < 0,
         far_side=far_side,
         height=H)
 
@@ -332,16 +359,16 @@ def _person_colors(rng: np.random.Generator) -> Dict:
     return {
         'skin': skin,
         'shoe': shoe,
-        HEAD: skin,
-        TORSO: shirt,
-        L_UARM: sleeve,
-        R_UARM: sleeve,
-        L_FARM: fore,
-        R_FARM: fore,
-        L_THIGH: pants,
-        R_THIGH: pants,
-        L_SHIN: shin,
-        R_SHIN: shin,
+        _HEAD: skin,
+        _TORSO: shirt,
+        _L_UARM: sleeve,
+        _R_UARM: sleeve,
+        _L_FARM: fore,
+        _R_FARM: fore,
+        _L_THIGH: pants,
+        _R_THIGH: pants,
+        _L_SHIN: shin,
+        _R_SHIN: shin,
     }
 
 
@@ -350,51 +377,64 @@ def _fp(p: np.ndarray) -> Tuple[int, int]:
     return (int(round(float(p[0]) * _SCALE)), int(round(float(p[1]) * _SCALE)))
 
 
-def _draw_figure(img: np.ndarray, label: np.ndarray, pose: Dict,
-                 colors: Dict, pid: int) -> None:
-    kp = pose['kpts']
-    H = pose['height']
+def _shade(color: Tuple[int, int, int]) -> Tuple[int, int, int]:
+    return tuple(int(0.6 * v) for v in color)
 
-    def lab(part):
-        return int(pid * 16 + part)
 
-    def seg(part, a, b, thick_frac):
-        t = max(1, int(round(thick_frac * H)))
-        cv2.line(img, _fp(kp[a]), _fp(kp[b]), colors[part], t, cv2.LINE_AA,
-                 _SHIFT)
-        cv2.line(label, _fp(kp[a]), _fp(kp[b]), lab(part), t, cv2.LINE_8,
-                 _SHIFT)
+class _FigurePainter:
+    """Draws one figure's parts into the image (anti-aliased, in their
+    colours) and into the label map (``pid * 16 + part``)."""
 
-    def cap(part, k, r_frac, color):
+    def __init__(self, img: np.ndarray, label: np.ndarray, pose: Dict,
+                 colors: Dict, pid: int):
+        self.img, self.label = img, label
+        self.pose, self.colors, self.pid = pose, colors, pid
+        self.kp = pose['kpts']
+        self.H = pose['height']
+
+    def lab(self, part: int) -> int:
+        return int(self.pid * 16 + part)
+
+    def seg(self, part, a, b, thick_frac):
+        kp = self.kp
+        t = max(1, int(round(thick_frac * self.H)))
+        cv2.line(self.img, _fp(kp[a]), _fp(kp[b]), self.colors[part], t,
+                 cv2.LINE_AA, _SHIFT)
+        cv2.line(self.label, _fp(kp[a]), _fp(kp[b]), self.lab(part), t,
+                 cv2.LINE_8, _SHIFT)
+
+    def cap(self, part, k, r_frac, color):
         # round joints, hands and shoes, as on a jointed mannequin
-        r = max(1, int(round(r_frac * H * _SCALE)))
-        cv2.circle(img, _fp(kp[k]), r, color, -1, cv2.LINE_AA, _SHIFT)
-        cv2.circle(label, _fp(kp[k]), r, lab(part), -1, cv2.LINE_8, _SHIFT)
+        r = max(1, int(round(r_frac * self.H * _SCALE)))
+        cv2.circle(self.img, _fp(self.kp[k]), r, color, -1, cv2.LINE_AA,
+                   _SHIFT)
+        cv2.circle(self.label, _fp(self.kp[k]), r, self.lab(part), -1,
+                   cv2.LINE_8, _SHIFT)
 
-    def shade(c):
-        return tuple(int(0.6 * v) for v in c)
-
-    def limb(upper, lower, joints, widths, caps, end_color):
+    def limb(self, upper, lower, joints, widths, caps, end_color):
         # two segments through (root, middle, end) joints, a round middle
         # joint in the upper part's shade and a hand or shoe at the end
         root, mid, end = joints
-        seg(upper, root, mid, widths[0])
-        seg(lower, mid, end, widths[1])
-        cap(lower, mid, caps[0], shade(colors[upper]))
-        cap(lower, end, caps[1], end_color)
+        self.seg(upper, root, mid, widths[0])
+        self.seg(lower, mid, end, widths[1])
+        self.cap(lower, mid, caps[0], _shade(self.colors[upper]))
+        self.cap(lower, end, caps[1], end_color)
 
-    def arm(left):
-        parts, joints = ((L_UARM, L_FARM), (5, 7, 9)) if left \
-            else ((R_UARM, R_FARM), (6, 8, 10))
-        limb(*parts, joints, (0.055, 0.045), (0.03, 0.035), colors['skin'])
+    def arm(self, left: bool):
+        parts, joints = ((_L_UARM, _L_FARM), (5, 7, 9)) if left \
+            else ((_R_UARM, _R_FARM), (6, 8, 10))
+        self.limb(*parts, joints, (0.055, 0.045), (0.03, 0.035),
+                  self.colors['skin'])
 
-    def leg(left):
-        parts, joints = ((L_THIGH, L_SHIN), (11, 13, 15)) if left \
-            else ((R_THIGH, R_SHIN), (12, 14, 16))
-        limb(*parts, joints, (0.08, 0.06), (0.042, 0.04), colors['shoe'])
+    def leg(self, left: bool):
+        parts, joints = ((_L_THIGH, _L_SHIN), (11, 13, 15)) if left \
+            else ((_R_THIGH, _R_SHIN), (12, 14, 16))
+        self.limb(*parts, joints, (0.08, 0.06), (0.042, 0.04),
+                  self.colors['shoe'])
 
-    def torso():
-        pad = 0.03 * H
+    def torso(self):
+        kp, pose = self.kp, self.pose
+        pad = 0.03 * self.H
         c = kp[[5, 6, 12, 11]].mean(axis=0)
         poly = []
         for i in (5, 6, 12, 11):
@@ -402,43 +442,51 @@ def _draw_figure(img: np.ndarray, label: np.ndarray, pose: Dict,
             n = np.linalg.norm(v)
             poly.append(kp[i] + (v / n * pad if n > 1e-6 else 0))
         pts = np.array([_fp(p) for p in poly], dtype=np.int32)
-        cv2.fillPoly(img, [pts], colors[TORSO], cv2.LINE_AA, _SHIFT)
-        cv2.fillPoly(label, [pts], lab(TORSO), cv2.LINE_8, _SHIFT)
+        cv2.fillPoly(self.img, [pts], self.colors[_TORSO], cv2.LINE_AA, _SHIFT)
+        cv2.fillPoly(self.label, [pts], self.lab(_TORSO), cv2.LINE_8, _SHIFT)
         # neck
-        t = max(1, int(round(0.05 * H)))
-        cv2.line(img, _fp(pose['neck']), _fp(pose['head_c']), colors[HEAD],
-                 t, cv2.LINE_AA, _SHIFT)
-        cv2.line(label, _fp(pose['neck']), _fp(pose['head_c']), lab(HEAD), t,
-                 cv2.LINE_8, _SHIFT)
+        t = max(1, int(round(0.05 * self.H)))
+        cv2.line(self.img, _fp(pose['neck']), _fp(pose['head_c']),
+                 self.colors[_HEAD], t, cv2.LINE_AA, _SHIFT)
+        cv2.line(self.label, _fp(pose['neck']), _fp(pose['head_c']),
+                 self.lab(_HEAD), t, cv2.LINE_8, _SHIFT)
 
-    def head():
+    def head(self):
+        kp, pose, img = self.kp, self.pose, self.img
+        head_color = self.colors[_HEAD]
         r = max(1, int(round(pose['r_head'] * _SCALE)))
         ear_r = max(1, int(round(0.25 * pose['r_head'] * _SCALE)))
         for i in (3, 4):  # ears stick out behind the head circle
-            cv2.circle(img, _fp(kp[i]), ear_r, shade(colors[HEAD]), -1,
+            cv2.circle(img, _fp(kp[i]), ear_r, _shade(head_color), -1,
                        cv2.LINE_AA, _SHIFT)
-            cv2.circle(label, _fp(kp[i]), ear_r, lab(HEAD), -1, cv2.LINE_8,
-                       _SHIFT)
-        cv2.circle(img, _fp(pose['head_c']), r, colors[HEAD], -1,
-                   cv2.LINE_AA, _SHIFT)
-        cv2.circle(label, _fp(pose['head_c']), r, lab(HEAD), -1, cv2.LINE_8,
+            cv2.circle(self.label, _fp(kp[i]), ear_r, self.lab(_HEAD), -1,
+                       cv2.LINE_8, _SHIFT)
+        cv2.circle(img, _fp(pose['head_c']), r, head_color, -1, cv2.LINE_AA,
                    _SHIFT)
-        if H >= 40 and not pose['back_view']:  # dark dots for eyes
+        cv2.circle(self.label, _fp(pose['head_c']), r, self.lab(_HEAD), -1,
+                   cv2.LINE_8, _SHIFT)
+        if self.H >= 40 and not pose['back_view']:  # dark dots for eyes
             er = max(1, int(round(0.12 * pose['r_head'] * _SCALE)))
             for i in (1, 2):
                 cv2.circle(img, _fp(kp[i]), er, (20, 20, 20), -1,
                            cv2.LINE_AA, _SHIFT)
             nr = max(1, int(round(0.15 * pose['r_head'] * _SCALE)))
-            cv2.circle(img, _fp(kp[0]), nr, shade(colors[HEAD]), -1,
+            cv2.circle(img, _fp(kp[0]), nr, _shade(head_color), -1,
                        cv2.LINE_AA, _SHIFT)
 
+
+def _draw_figure(img: np.ndarray, label: np.ndarray, pose: Dict,
+                 colors: Dict, pid: int) -> None:
+    """Draw a figure back to front: the far arm and leg, the near leg, the
+    torso, the head, the near arm."""
+    painter = _FigurePainter(img, label, pose, colors, pid)
     far_left = pose['far_side'] == 'left'
-    arm(far_left)
-    leg(far_left)
-    leg(not far_left)
-    torso()
-    head()
-    arm(not far_left)
+    painter.arm(far_left)
+    painter.leg(far_left)
+    painter.leg(not far_left)
+    painter.torso()
+    painter.head()
+    painter.arm(not far_left)
 
 
 # --------------------------------------------------------------------------
@@ -513,7 +561,7 @@ def _place_people(rng: np.random.Generator, w: int, h: int,
     n_people = int(rng.integers(scene.people[0], scene.people[1] + 1))
     poses, boxes = [], []
     for _ in range(n_people):
-        for _ in range(PLACEMENT_TRIES if scene.max_overlap < 1 else 1):
+        for _ in range(_PLACEMENT_TRIES if scene.max_overlap < 1 else 1):
             height = rng.uniform(*scene.heights)
             # root = hip centre; keep the figure roughly on the image with
             # occasional truncation by the border
@@ -534,35 +582,30 @@ def _place_people(rng: np.random.Generator, w: int, h: int,
     return poses
 
 
-def _make_image(rng: np.random.Generator, scene: Scene, w: int, h: int,
-                with_crowd: bool):
-    img = _make_background(rng, w, h, scene.clutter)
-    label = np.zeros((h, w), dtype=np.int32)
+def _draw_crowd(rng: np.random.Generator, img: np.ndarray,
+                label: np.ndarray, w: int, h: int) -> None:
+    """A crowd region: a cluster of tiny figures, drawn behind the
+    people."""
+    cw = rng.uniform(0.2, 0.45) * w
+    ch = rng.uniform(0.1, 0.22) * h
+    cx0 = rng.uniform(0, w - cw)
+    cy0 = rng.uniform(0, h - ch)
+    n_small = int(rng.integers(8, 20))
+    for _ in range(n_small):
+        hh = rng.uniform(10, 20)
+        root = np.array([
+            rng.uniform(cx0, cx0 + cw),
+            rng.uniform(cy0 + 0.45 * hh, cy0 + ch)
+        ])
+        pose = _sample_pose(rng, root, hh)
+        _draw_figure(img, label, pose, _person_colors(rng), _CROWD_LABEL)
 
-    # crowd region: cluster of tiny figures drawn behind the people
-    if with_crowd:
-        cw = rng.uniform(0.2, 0.45) * w
-        ch = rng.uniform(0.1, 0.22) * h
-        cx0 = rng.uniform(0, w - cw)
-        cy0 = rng.uniform(0, h - ch)
-        n_small = int(rng.integers(8, 20))
-        for _ in range(n_small):
-            hh = rng.uniform(10, 20)
-            root = np.array([
-                rng.uniform(cx0, cx0 + cw),
-                rng.uniform(cy0 + 0.45 * hh, cy0 + ch)
-            ])
-            pose = _sample_pose(rng, root, hh)
-            _draw_figure(img, label, pose, _person_colors(rng), CROWD_LABEL)
 
-    poses = _place_people(rng, w, h, scene)
-    pids = list(range(2, 2 + len(poses)))
-    for pid, pose in zip(pids, poses):
-        _draw_figure(img, label, pose, _person_colors(rng), pid)
-
-    # occluding objects in front of people
-    for _ in range(int(rng.integers(scene.occluders[0],
-                                    scene.occluders[1] + 1))):
+def _draw_occluders(rng: np.random.Generator, img: np.ndarray,
+                    label: np.ndarray, w: int, h: int,
+                    occluders: Tuple[int, int]) -> None:
+    """Rectangles and ellipses in front of the people (label 0)."""
+    for _ in range(int(rng.integers(occluders[0], occluders[1] + 1))):
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
         sw, sh = rng.uniform(8, 0.25 * w), rng.uniform(8, 0.25 * h)
         color = _rand_color(rng)
@@ -578,72 +621,104 @@ def _make_image(rng: np.random.Generator, scene: Scene, w: int, h: int,
                         cv2.LINE_AA)
             cv2.ellipse(label, (int(cx), int(cy)), ax, ang, 0, 360, 0, -1)
 
+
+def _crowd_annotation(label: np.ndarray) -> Optional[Dict]:
+    """The ``iscrowd=1`` annotation of the crowd region (its figures and
+    the small gaps closed between them), or None where nothing of it
+    shows."""
+    cmask = (label // 16) == _CROWD_LABEL
+    if not cmask.any():
+        return None
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    closed = cv2.morphologyEx(cmask.astype(np.uint8), cv2.MORPH_CLOSE, k)
+    # keep only pixels not covered by a person/occluder afterwards
+    closed = closed.astype(bool) & ((label // 16 == _CROWD_LABEL) |
+                                    (label == 0))
+    if closed.sum() == 0:
+        return None
+    return dict(
+        iscrowd=1,
+        keypoints=[0] * 51,
+        num_keypoints=0,
+        bbox=_mask_bbox(closed),
+        area=float(closed.sum()),
+        segmentation=_rle_uncompressed(closed))
+
+
+def _keypoint_visibility(label: np.ndarray, pose: Dict, pid: int,
+                         k: int) -> int:
+    """COCO's ``v`` of a labelled joint ``k``: 2 where its own part is on
+    top, 1 where occluded (by anything, a turned face or the head)."""
+    v = 2 if _joint_visible(label, pose['kpts'][k], pid,
+                            _JOINT_PARTS[k]) else 1
+    if pose['back_view'] and k in (0, 1, 2):
+        v = 1  # face turned away
+    if abs(pose['yaw']) > math.radians(50) and k in (1, 2, 3, 4):
+        # the far eye / ear is hidden behind the head
+        far = 'left' if k in (1, 3) else 'right'
+        if far == pose['far_side']:
+            v = 1
+    return v
+
+
+def _person_annotation(label: np.ndarray, pose: Dict, pid: int,
+                       scene: Scene) -> Optional[Dict]:
+    """The annotation of person ``pid``, or None where it is (almost)
+    fully hidden."""
+    h, w = label.shape
+    pmask = (label // 16) == pid
+    if int(pmask.sum()) < 20:
+        return None
+    kps = []
+    n_vis = 0
+    # as in COCO, small people keep their box and mask but get no
+    # keypoint labels (num_keypoints=0): training masks them out and
+    # COCOeval ignores them
+    labelled = pmask.sum() >= scene.min_keypoint_area
+    for k in range(17):
+        x, y = pose['kpts'][k]
+        if not (labelled and 0 <= x < w and 0 <= y < h):
+            kps += [0, 0, 0]
+            continue
+        kps += [_round(x), _round(y),
+                _keypoint_visibility(label, pose, pid, k)]
+        n_vis += 1
+    return dict(
+        iscrowd=0,
+        keypoints=kps,
+        num_keypoints=n_vis,
+        bbox=_mask_bbox(pmask),
+        area=float(pmask.sum()),
+        segmentation=_mask_polygons(pmask))
+
+
+def _make_image(rng: np.random.Generator, scene: Scene, w: int, h: int,
+                with_crowd: bool) -> Tuple[np.ndarray, List[Dict]]:
+    """One image (H, W, 3) BGR and its annotations (without ids)."""
+    img = _make_background(rng, w, h, scene.clutter)
+    label = np.zeros((h, w), dtype=np.int32)
+    if with_crowd:
+        _draw_crowd(rng, img, label, w, h)
+    poses = _place_people(rng, w, h, scene)
+    pids = list(range(2, 2 + len(poses)))
+    for pid, pose in zip(pids, poses):
+        _draw_figure(img, label, pose, _person_colors(rng), pid)
+    _draw_occluders(rng, img, label, w, h, scene.occluders)
+
     # mild sensor noise / blur
     img = cv2.GaussianBlur(img, (3, 3), 0.6)
     noise = rng.normal(0, 3, size=img.shape).astype(np.float32)
     img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
 
-    anns = []
-    if with_crowd:
-        cmask = (label // 16) == CROWD_LABEL
-        if cmask.any():
-            k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
-            closed = cv2.morphologyEx(cmask.astype(np.uint8),
-                                      cv2.MORPH_CLOSE, k)
-            # keep only pixels not covered by a person/occluder afterwards
-            closed = closed.astype(bool) & ((label // 16 == CROWD_LABEL) |
-                                            (label == 0))
-            # exclude occluders drawn on top: only what the crowd itself hit
-            # plus the small gaps closed between its figures
-            if closed.sum() > 0:
-                anns.append(
-                    dict(
-                        iscrowd=1,
-                        keypoints=[0] * 51,
-                        num_keypoints=0,
-                        bbox=_mask_bbox(closed),
-                        area=float(closed.sum()),
-                        segmentation=_rle_uncompressed(closed)))
-
-    for pid, pose in zip(pids, poses):
-        pmask = (label // 16) == pid
-        if int(pmask.sum()) < 20:  # (almost) fully hidden: not annotated
-            continue
-        kps = []
-        n_vis = 0
-        # as in COCO, small people keep their box and mask but get no
-        # keypoint labels (num_keypoints=0): training masks them out and
-        # COCOeval ignores them
-        labelled = pmask.sum() >= scene.min_keypoint_area
-        side = abs(pose['yaw']) > math.radians(50)
-        for k in range(17):
-            x, y = pose['kpts'][k]
-            if not (labelled and 0 <= x < w and 0 <= y < h):
-                kps += [0, 0, 0]
-                continue
-            v = 2 if _joint_visible(label, pose['kpts'][k], pid,
-                                    JOINT_PARTS[k]) else 1
-            if pose['back_view'] and k in (0, 1, 2):
-                v = 1  # face turned away
-            if side and k in (1, 2, 3, 4):
-                # the far eye / ear is hidden behind the head
-                far = 'left' if k in (1, 3) else 'right'
-                if far == pose['far_side']:
-                    v = 1
-            kps += [_round(x), _round(y), v]
-            n_vis += 1
-        anns.append(
-            dict(
-                iscrowd=0,
-                keypoints=kps,
-                num_keypoints=n_vis,
-                bbox=_mask_bbox(pmask),
-                area=float(pmask.sum()),
-                segmentation=_mask_polygons(pmask)))
-    return img, anns
+    anns = [_crowd_annotation(label)] if with_crowd else []
+    anns += [
+        _person_annotation(label, pose, pid, scene)
+        for pid, pose in zip(pids, poses)
+    ]
+    return img, [ann for ann in anns if ann is not None]
 
 
-def get_scene(scene: Union[str, Scene]) -> Scene:
+def _get_scene(scene: Union[str, Scene]) -> Scene:
     """``scene`` itself, or the :data:`SCENES` entry it names; checked."""
     if isinstance(scene, str):
         if scene not in SCENES:
@@ -654,17 +729,17 @@ def get_scene(scene: Union[str, Scene]) -> Scene:
     return scene
 
 
-def generation_record(num_train: int = DEFAULT_NUM_TRAIN,
+def _generation_record(num_train: int = DEFAULT_NUM_TRAIN,
                       num_val: int = DEFAULT_NUM_VAL,
                       seed: int = 0,
                       scene: Union[str, Scene] = DEFAULT_SCENE,
                       image_size: Optional[Tuple[int, int]] = None,
-                      jpeg_quality: int = JPEG_QUALITY) -> Dict:
+                      jpeg_quality: int = _JPEG_QUALITY) -> Dict:
     """What :func:`make_synthetic_coco` with these arguments writes to
     ``annotations/synthetic_coco.json``: every argument that shapes the
     files, the scene spelt out field by field (JSON types)."""
     name = scene if isinstance(scene, str) else None
-    scene = get_scene(scene)
+    scene = _get_scene(scene)
     if image_size is not None:
         scene = replace(scene, image_size=(int(image_size[0]),
                                            int(image_size[1])))
@@ -687,7 +762,7 @@ def make_synthetic_coco(out_dir: str,
                         seed: int = 0,
                         scene: Union[str, Scene] = DEFAULT_SCENE,
                         image_size: Optional[Tuple[int, int]] = None,
-                        jpeg_quality: int = JPEG_QUALITY) -> Dict[str, str]:
+                        jpeg_quality: int = _JPEG_QUALITY) -> Dict[str, str]:
     """Generate the dataset under ``out_dir``.
 
     Args:
@@ -704,43 +779,23 @@ def make_synthetic_coco(out_dir: str,
 
     Raises:
         ValueError: an unknown scene, a scene field out of range, a negative
-            split size or a side of ``image_size`` below ``MIN_IMAGE_SIZE``,
+            split size or a side of ``image_size`` below ``_MIN_IMAGE_SIZE``,
             before anything is written.
     """
-    record = generation_record(num_train, num_val, seed, scene, image_size,
+    record = _generation_record(num_train, num_val, seed, scene, image_size,
                                jpeg_quality)
     scene = Scene(**{k: tuple(v) if isinstance(v, list) else v
                      for k, v in record['scene'].items()})
-    w, h = scene.image_size
     ann_dir = osp.join(out_dir, 'annotations')
     os.makedirs(ann_dir, exist_ok=True)
     outputs = {}
-    img_id = 0
+    first_img_id = 1
     for split_idx, (split, num) in enumerate((('train', num_train),
                                                ('val', num_val))):
-        img_dir = osp.join(out_dir, 'images', split)
-        os.makedirs(img_dir, exist_ok=True)
-        images, annotations = [], []
-        ann_id = 0
-        for i in range(int(num)):
-            img_id += 1
-            rng = np.random.default_rng([int(seed), split_idx, i])
-            with_crowd = (scene.crowd_every > 0
-                          and i % scene.crowd_every == 1) or bool(
-                              rng.random() < scene.crowd_prob)
-            img, anns = _make_image(rng, scene, w, h, with_crowd)
-            fname = f'{img_id:06d}.jpg'
-            ok, buf = cv2.imencode(
-                '.jpg', img, [int(cv2.IMWRITE_JPEG_QUALITY), jpeg_quality])
-            assert ok
-            with open(osp.join(img_dir, fname), 'wb') as fh:
-                fh.write(buf.tobytes())
-            images.append(
-                dict(id=img_id, file_name=fname, width=w, height=h))
-            for ann in anns:
-                ann_id += 1
-                ann.update(id=ann_id, image_id=img_id, category_id=1)
-                annotations.append(ann)
+        images, annotations = _write_split_images(
+            osp.join(out_dir, 'images', split), split_idx, int(num),
+            first_img_id, int(seed), scene, jpeg_quality)
+        first_img_id += len(images)
         coco = dict(
             info=dict(
                 description='Synthetic COCO-style person keypoints',
@@ -750,7 +805,7 @@ def make_synthetic_coco(out_dir: str,
             licenses=[],
             images=images,
             annotations=annotations,
-            categories=[PERSON_CATEGORY])
+            categories=[_PERSON_CATEGORY])
         ann_file = osp.join(ann_dir, f'person_keypoints_{split}.json')
         with open(ann_file, 'w') as fh:
             json.dump(coco, fh, sort_keys=True, separators=(',', ':'))
@@ -761,6 +816,36 @@ def make_synthetic_coco(out_dir: str,
         json.dump(record, fh, indent=1, sort_keys=True)
         fh.write('\n')
     return outputs
+
+
+def _write_split_images(img_dir: str, split_idx: int, num: int,
+                        first_img_id: int, seed: int, scene: Scene,
+                        jpeg_quality: int) -> Tuple[List[Dict], List[Dict]]:
+    """Write a split's ``num`` images (ids from ``first_img_id``; image
+    ``i`` seeded by ``(seed, split_idx, i)``) into ``img_dir``; return
+    their COCO ``images`` and ``annotations``."""
+    w, h = scene.image_size
+    os.makedirs(img_dir, exist_ok=True)
+    images, annotations = [], []
+    for i in range(num):
+        img_id = first_img_id + i
+        rng = np.random.default_rng([seed, split_idx, i])
+        with_crowd = (scene.crowd_every > 0
+                      and i % scene.crowd_every == 1) or bool(
+                          rng.random() < scene.crowd_prob)
+        img, anns = _make_image(rng, scene, w, h, with_crowd)
+        fname = f'{img_id:06d}.jpg'
+        ok, buf = cv2.imencode(
+            '.jpg', img, [int(cv2.IMWRITE_JPEG_QUALITY), jpeg_quality])
+        assert ok
+        with open(osp.join(img_dir, fname), 'wb') as fh:
+            fh.write(buf.tobytes())
+        images.append(dict(id=img_id, file_name=fname, width=w, height=h))
+        for ann in anns:
+            ann.update(
+                id=len(annotations) + 1, image_id=img_id, category_id=1)
+            annotations.append(ann)
+    return images, annotations
 
 
 def _differences(old: Dict, new: Dict, prefix: str = '') -> List[str]:
@@ -785,7 +870,7 @@ def ensure_synthetic_coco(out_dir: str, **kwargs) -> bool:
             record ``annotations/synthetic_coco.json`` that says how they
             were made; nothing is overwritten.
     """
-    wanted = generation_record(**kwargs)
+    wanted = _generation_record(**kwargs)
     ann_dir = osp.join(out_dir, 'annotations')
     record_file = osp.join(ann_dir, RECORD_FILE)
     if osp.isfile(record_file):

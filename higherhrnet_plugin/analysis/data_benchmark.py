@@ -29,9 +29,9 @@ from mmengine.utils import ProgressBar
 
 # slow samples (crowds: many people to encode) and the main process's share
 # of the CPU: keep the workers' mean throughput 1.5x the GPU's demand
-HEADROOM = 1.5
+_HEADROOM = 1.5
 # torch.utils.data.DataLoader's default batches queued per worker
-PREFETCH_FACTOR = 2
+_PREFETCH_FACTOR = 2
 
 
 @dataclass
@@ -77,7 +77,7 @@ def build_train_dataset(cfg: Config, data_root: Optional[str] = None,
     return DATASETS.build(dataset_cfg)
 
 
-def packed_bytes(obj) -> int:
+def _packed_bytes(obj) -> int:
     """Bytes of every tensor and array in a packed sample (recursively
     through data elements, dicts and sequences)."""
     if isinstance(obj, torch.Tensor):
@@ -85,11 +85,11 @@ def packed_bytes(obj) -> int:
     if isinstance(obj, np.ndarray):
         return obj.nbytes
     if isinstance(obj, BaseDataElement):
-        return sum(packed_bytes(v) for v in obj.values())
+        return sum(_packed_bytes(v) for v in obj.values())
     if isinstance(obj, dict):
-        return sum(packed_bytes(v) for v in obj.values())
+        return sum(_packed_bytes(v) for v in obj.values())
     if isinstance(obj, (list, tuple)):
-        return sum(packed_bytes(v) for v in obj)
+        return sum(_packed_bytes(v) for v in obj)
     return 0
 
 
@@ -118,7 +118,7 @@ def benchmark_pipeline(dataset, num_samples: int,
             if data is None:
                 raise ValueError(f'{names[k]} dropped sample '
                                  f'{i % len(dataset)}')
-        nbytes += packed_bytes(data)
+        nbytes += _packed_bytes(data)
         if bar is not None:
             bar.update()
     stages: 'OrderedDict[str, float]' = OrderedDict()
@@ -130,7 +130,7 @@ def benchmark_pipeline(dataset, num_samples: int,
 
 
 def workers_needed(samples_per_worker: float, batch_size: int,
-                   step_time: float, headroom: float = HEADROOM) -> int:
+                   step_time: float, headroom: float = _HEADROOM) -> int:
     """Workers per GPU that keep a GPU fed: ``headroom`` times the samples/s
     it consumes (``batch_size / step_time``) over one worker's samples/s."""
     if samples_per_worker <= 0 or step_time <= 0:
@@ -140,7 +140,7 @@ def workers_needed(samples_per_worker: float, batch_size: int,
 
 
 def shm_bytes(bytes_per_sample: int, batch_size: int, workers: int,
-              gpus: int, prefetch_factor: int = PREFETCH_FACTOR) -> int:
+              gpus: int, prefetch_factor: int = _PREFETCH_FACTOR) -> int:
     """``/dev/shm`` the queued batches of a node occupy: each worker keeps
     up to ``prefetch_factor`` batches in shared memory for its GPU."""
     return bytes_per_sample * batch_size * prefetch_factor * workers * gpus

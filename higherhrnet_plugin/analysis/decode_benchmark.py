@@ -12,7 +12,7 @@ decoder proper (``nms`` .. ``mapping back``); aggregation is the same
 tensor code in both and is reported beside it.
 """
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -27,9 +27,9 @@ from higherhrnet_plugin.models.utils.heatmap_aggregation import (
     TestView, aggregate_views)
 
 COCO_FLIP_INDICES = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
-DECODE_STAGES = STAGES + ('mapping back', )
-ALL_STAGES = ('aggregation', ) + DECODE_STAGES
-CLOCKS = dict(wall=time.perf_counter, cpu=time.process_time)
+_DECODE_STAGES = STAGES + ('mapping back', )
+ALL_STAGES = ('aggregation', ) + _DECODE_STAGES
+_CLOCKS = dict(wall=time.perf_counter, cpu=time.process_time)
 
 
 def make_inputs(num_people, size_wh=(800, 512), num_joints=17, seed=0,
@@ -42,16 +42,33 @@ def make_inputs(num_people, size_wh=(800, 512), num_joints=17, seed=0,
     and Gaussian with std ``noise`` on the tags."""
     rng = np.random.default_rng(seed)
     W, H = size_wh
-    hm = np.zeros((num_joints, H, W), np.float32)
-    ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
     ptags = rng.permutation(np.arange(num_people)) * 2.0 + \
         rng.uniform(-0.3, 0.3, num_people)
     centers = np.stack([rng.uniform(40, W - 40, num_people),
                         rng.uniform(40, H - 40, num_people)], 1)
-    sigma = 4.0
-    r = int(3 * sigma) + 1
     joints = centers[:, None, :] + rng.normal(0, 15, (num_people, num_joints,
                                                         2))
+    hm = _joint_heatmaps(rng, joints, (W, H), missing)
+    tags = _tag_fields(joints, ptags, (W, H))
+    if noise > 0:
+        hm += rng.uniform(-noise / 4, 3 * noise / 4, hm.shape).astype(
+            np.float32)
+        tags += rng.normal(0, noise, tags.shape).astype(np.float32)
+    hm = hm.astype(np.float16).astype(np.float32)
+    tags = tags.astype(np.float16).astype(np.float32)
+    return torch.from_numpy(hm)[None], torch.from_numpy(tags)[None]
+
+
+def _joint_heatmaps(rng: np.random.Generator, joints: np.ndarray,
+                    size_wh: Tuple[int, int], missing: float) -> np.ndarray:
+    """(K, H, W) Gaussian peaks (sigma 4) at the (P, K, 2) ``joints``, a
+    share ``missing`` of them left out, and low distractor peaks."""
+    W, H = size_wh
+    num_people, num_joints = joints.shape[:2]
+    hm = np.zeros((num_joints, H, W), np.float32)
+    ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
+    sigma = 4.0
+    r = int(3 * sigma) + 1
     for p in range(num_people):
         for k in range(num_joints):
             if rng.random() < missing:
@@ -73,8 +90,16 @@ def make_inputs(num_people, size_wh=(800, 512), num_joints=17, seed=0,
         x, y = rng.integers(3, W - 3), rng.integers(3, H - 3)
         hm[k, y - 1:y + 2, x - 1:x + 2] = np.maximum(
             hm[k, y - 1:y + 2, x - 1:x + 2], rng.uniform(0.02, 0.095))
-    # tag maps: per joint, a smooth field equal to the person's tag around
-    # that person's joint (nearest joint wins, blended over ~10 px)
+    return hm
+
+
+def _tag_fields(joints: np.ndarray, ptags: np.ndarray,
+                size_wh: Tuple[int, int]) -> np.ndarray:
+    """(K, H, W, 2) tag maps: per joint, a smooth field equal to the
+    person's tag around that person's joint (nearest joint wins, blended
+    over ~10 px); the flipped pass's values 0.05 higher."""
+    W, H = size_wh
+    num_joints = joints.shape[1]
     gh, gw = H // 8, W // 8
     gy, gx = np.mgrid[0:gh, 0:gw].astype(np.float32) * 8 + 4
     tags = np.empty((num_joints, H, W, 2), np.float32)
@@ -88,13 +113,7 @@ def make_inputs(num_people, size_wh=(800, 512), num_joints=17, seed=0,
             mode='bilinear', align_corners=False)[0, 0].numpy()
         tags[k, :, :, 0] = field
         tags[k, :, :, 1] = field + 0.05
-    if noise > 0:
-        hm += rng.uniform(-noise / 4, 3 * noise / 4, hm.shape).astype(
-            np.float32)
-        tags += rng.normal(0, noise, tags.shape).astype(np.float32)
-    hm = hm.astype(np.float16).astype(np.float32)
-    tags = tags.astype(np.float16).astype(np.float32)
-    return torch.from_numpy(hm)[None], torch.from_numpy(tags)[None]
+    return tags
 
 
 def _level_outputs(size_wh, num_joints=17, seed=0):
@@ -102,6 +121,7 @@ def _level_outputs(size_wh, num_joints=17, seed=0):
     h/4, w/4) and level 1 (1, K, h/2, w/2)."""
     g = torch.Generator().manual_seed(seed)
     w, h = size_wh
+
     def level(c, s):
         return torch.rand(1, c, h // s, w // s, generator=g)
     return ([level(2 * num_joints, 4), level(num_joints, 2)],
@@ -193,10 +213,10 @@ def benchmark_decode(people: Sequence[int] = (1, 10, 30),
         (bit-equal people and scores in heatmap pixels, the same aggregated
         maps, image-pixel keypoints within 1e-3 px).
     """
-    if clock not in CLOCKS:
-        raise ValueError(f'clock must be one of {sorted(CLOCKS)}, got '
+    if clock not in _CLOCKS:
+        raise ValueError(f'clock must be one of {sorted(_CLOCKS)}, got '
                          f'{clock!r}')
-    tick = CLOCKS[clock]
+    tick = _CLOCKS[clock]
     options = DecodeOptions(joint_order=COCO_JOINT_ORDER)
     w, h = size_wh
     center = np.array([w / 2.0, h / 2.0])
@@ -208,32 +228,42 @@ def benchmark_decode(people: Sequence[int] = (1, 10, 30),
     rows = []
     for n in people:
         det, tag = make_inputs(n, size_wh, seed=n, noise=noise)
-        (ref_k, ref_s, ref_p), ref_t = _median_run(
-            _original(det, tag, center, scale, tick), repeats, DECODE_STAGES)
+        ref, ref_t = _median_run(
+            _original(det, tag, center, scale, tick), repeats, _DECODE_STAGES)
         if progress:
             progress(f'{n} people: original done')
-        (our_k, our_s, our_p), our_t = _median_run(
-            _ours(det, tag, center, scale, options, tick), repeats, DECODE_STAGES)
+        ours, our_t = _median_run(
+            _ours(det, tag, center, scale, options, tick), repeats,
+            _DECODE_STAGES)
         if progress:
             progress(f'{n} people: ours done')
-        # identical in heatmap pixels; the mapping back is float64
-        # arithmetic in a different order (<= 1e-3 px)
-        same = (ref_k.shape == our_k.shape and np.array_equal(ref_k, our_k)
-                and np.array_equal(ref_s, our_s) and agg_same
-                and np.allclose(ref_p, our_p, rtol=0, atol=1e-3))
         ref_t['aggregation'], our_t['aggregation'] = agg_ref, agg_ours
-        ref_total = sum(ref_t[s] for s in DECODE_STAGES)
-        our_total = sum(our_t[s] for s in DECODE_STAGES)
-        rows.append(dict(
-            people=n, found=int(our_k.shape[0]),
-            original_ms={s: round(ref_t[s] * 1e3, 2) for s in ALL_STAGES},
-            ours_ms={s: round(our_t[s] * 1e3, 2) for s in ALL_STAGES},
-            original_total_ms=round(ref_total * 1e3, 2),
-            ours_total_ms=round(our_total * 1e3, 2),
-            speedup=round(ref_total / our_total, 1),
-            identical=bool(same)))
+        rows.append(_row(n, ref, ours, ref_t, our_t, agg_same))
     return dict(stages=list(ALL_STAGES), size_wh=list(size_wh),
-                repeats=repeats, clock=clock, noise=noise, threads=torch.get_num_threads(), rows=rows)
+                repeats=repeats, clock=clock, noise=noise,
+                threads=torch.get_num_threads(), rows=rows)
+
+
+def _row(n: int, ref: tuple, ours: tuple, ref_t: Dict[str, float],
+         our_t: Dict[str, float], agg_same: bool) -> dict:
+    """The table row of ``n`` people from both decoders' (people, scores,
+    image-pixel keypoints) and median stage seconds."""
+    (ref_k, ref_s, ref_p), (our_k, our_s, our_p) = ref, ours
+    # identical in heatmap pixels; the mapping back is float64
+    # arithmetic in a different order (<= 1e-3 px)
+    same = (ref_k.shape == our_k.shape and np.array_equal(ref_k, our_k)
+            and np.array_equal(ref_s, our_s) and agg_same
+            and np.allclose(ref_p, our_p, rtol=0, atol=1e-3))
+    ref_total = sum(ref_t[s] for s in _DECODE_STAGES)
+    our_total = sum(our_t[s] for s in _DECODE_STAGES)
+    return dict(
+        people=n, found=int(our_k.shape[0]),
+        original_ms={s: round(ref_t[s] * 1e3, 2) for s in ALL_STAGES},
+        ours_ms={s: round(our_t[s] * 1e3, 2) for s in ALL_STAGES},
+        original_total_ms=round(ref_total * 1e3, 2),
+        ours_total_ms=round(our_total * 1e3, 2),
+        speedup=round(ref_total / our_total, 1),
+        identical=bool(same))
 
 
 def format_table(result: dict) -> str:

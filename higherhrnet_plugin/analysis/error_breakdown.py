@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-TAG_STEP = 10.  # tag values this far apart never match (tag threshold ~1)
+_TAG_STEP = 10.  # tag values this far apart never match (tag threshold ~1)
 
 
 def gt_people(metainfo):
@@ -65,7 +65,7 @@ def gt_tags(people, num_keypoints, height, width, radius, num_tags):
     """(K, H, W, T) tags: person ``n``'s value near its labelled joints,
     a value of its own at every other pixel."""
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
-    base = TAG_STEP * (len(people) + 1 + np.arange(height * width))
+    base = _TAG_STEP * (len(people) + 1 + np.arange(height * width))
     tags = np.tile(base.reshape(height, width), (num_keypoints, 1, 1))
     for k in range(num_keypoints):
         best = np.full((height, width), np.inf)
@@ -75,7 +75,7 @@ def gt_tags(people, num_keypoints, height, width, radius, num_tags):
             d2 = (xx - xy[k, 0])**2 + (yy - xy[k, 1])**2
             near = (d2 < best) & (d2 <= max(radius * size, 2.)**2)
             best[near] = d2[near]
-            tags[k][near] = TAG_STEP * (n + 1)
+            tags[k][near] = _TAG_STEP * (n + 1)
     tags = torch.from_numpy(tags.astype(np.float32))
     return tags[..., None].repeat(1, 1, 1, num_tags)
 
@@ -145,7 +145,7 @@ def tag_separation(per_image, tag_threshold):
     return summary
 
 
-def split_tags(fields, num_keypoints):
+def _split_tags(fields, num_keypoints):
     """``pred_fields.tags`` ((T*K, H, W)) back to (K, H, W, T)."""
     tags = fields.tags
     num_tags = tags.shape[0] // num_keypoints
@@ -198,7 +198,7 @@ def error_breakdown(runner, radius: float = 0.15) -> dict:
         oracle = {'gt_heatmaps': [], 'gt_tags': []}
         for sample in samples:
             heatmaps = sample.pred_fields.heatmaps.float()
-            tags = split_tags(sample.pred_fields, head.num_keypoints)
+            tags = _split_tags(sample.pred_fields, head.num_keypoints)
             people = gt_people(sample.metainfo)
             num_k, height, width = heatmaps.shape
             dists += joint_recall(heatmaps, people, codec, radius)

@@ -18,10 +18,10 @@ from mmengine.config import Config
 from higherhrnet_plugin.datasets.keypoint_subset import write_keypoint_subset
 from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
 
-SYNTHETIC_KEYPOINTS = 17
+_SYNTHETIC_KEYPOINTS = 17
 
 
-def dataset_metainfo(dataset_cfg: Config, where: str) -> dict:
+def _dataset_metainfo(dataset_cfg: Config, where: str) -> dict:
     """The raw metainfo of a dataset config: its ``metainfo`` or its
     class's ``METAINFO``; ValueError naming ``where`` otherwise."""
     from mmpose.registry import DATASETS
@@ -35,7 +35,7 @@ def dataset_metainfo(dataset_cfg: Config, where: str) -> dict:
     return copy.deepcopy(cls.METAINFO)
 
 
-def synthetic_dataset(dataset_cfg: Config, data_root: str, split: str,
+def _synthetic_dataset(dataset_cfg: Config, data_root: str, split: str,
                       where: str) -> dict:
     """A ``CocoDataset`` on the ``split`` of the generated set with the
     config's metainfo, data mode, test mode and pipeline."""
@@ -45,7 +45,7 @@ def synthetic_dataset(dataset_cfg: Config, data_root: str, split: str,
         data_mode=dataset_cfg.get('data_mode', 'bottomup'),
         ann_file=f'annotations/person_keypoints_{split}.json',
         data_prefix=dict(img=f'images/{split}/'),
-        metainfo=dataset_metainfo(dataset_cfg, where),
+        metainfo=_dataset_metainfo(dataset_cfg, where),
         test_mode=dataset_cfg.get('test_mode', False),
         pipeline=dataset_cfg.pipeline)
 
@@ -56,22 +56,22 @@ def make_data(cfg: Config, root: str, num_keypoints: int,
     under ``root`` (cut to the first ``num_keypoints`` keypoints) and point
     the config's train and test data at them. The training loader gets an
     ``InfiniteSampler``: the iterations never restart the workers."""
-    if num_keypoints > SYNTHETIC_KEYPOINTS:
+    if num_keypoints > _SYNTHETIC_KEYPOINTS:
         raise ValueError(
             f'model.head.num_keypoints: {num_keypoints} keypoints; the '
-            f'generated people have {SYNTHETIC_KEYPOINTS}')
+            f'generated people have {_SYNTHETIC_KEYPOINTS}')
     make_synthetic_coco(root, num_train=cfg.train_dataloader.batch_size,
                         num_val=num_val, image_size=tuple(image_size))
-    if num_keypoints < SYNTHETIC_KEYPOINTS:
+    if num_keypoints < _SYNTHETIC_KEYPOINTS:
         for split in ('train', 'val'):
             ann = osp.join(root, 'annotations',
                            f'person_keypoints_{split}.json')
             write_keypoint_subset(ann, ann, range(num_keypoints))
     cfg = copy.deepcopy(cfg)
-    cfg.train_dataloader.dataset = synthetic_dataset(
+    cfg.train_dataloader.dataset = _synthetic_dataset(
         cfg.train_dataloader.dataset, root, 'train',
         'train_dataloader.dataset')
     cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
-    cfg.test_dataloader.dataset = synthetic_dataset(
+    cfg.test_dataloader.dataset = _synthetic_dataset(
         cfg.test_dataloader.dataset, root, 'val', 'test_dataloader.dataset')
     return cfg

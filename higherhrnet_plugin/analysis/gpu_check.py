@@ -11,22 +11,22 @@ usual image size; nothing is downloaded), and gives each check a verdict:
   CUDA; bfloat16 autocast on the CPU, where ``AmpOptimWrapper`` does not
   run). The precision is this module's, whatever wrapper the config names.
   FAIL if a loss is not finite or the GPU runs out of memory; WARN if the
-  first mixed-precision loss is more than :data:`AMP_LOSS_RTOL` away from the
+  first mixed-precision loss is more than :data:`_AMP_LOSS_RTOL` away from the
   fp32 one (same weights, same batch).
 - ``memory fp32`` / ``memory amp``: peak ``torch.cuda.max_memory_allocated``
-  of those iterations; WARN above :data:`MEMORY_WARN` of the GPU's memory
+  of those iterations; WARN above :data:`_MEMORY_WARN` of the GPU's memory
   (a multi-GPU job adds DDP's gradient buckets).
 - ``speed fp32`` / ``speed amp``: median seconds per iteration and the share
   of the time spent in the data loader's ``next()``, over the iterations
   after the first (cuDNN's autotuning, the workers' start), with the
-  config's ``env_cfg.cudnn_benchmark``; WARN above :data:`DATA_WAIT_WARN`.
+  config's ``env_cfg.cudnn_benchmark``; WARN above :data:`_DATA_WAIT_WARN`.
 - ``batch 1 vs N, TF32 on`` / ``off``: the test step (the config's test
   pipeline and ``test_cfg``, PyTorch's default init: noisy heatmaps and many
   people, a hard case) on the generated val images one at a time and in one
   batch, cuDNN's benchmark off as ``tools/test.py`` runs, through
   :func:`~higherhrnet_plugin.analysis.test_throughput.benchmark_test`. OK if
   the poses are bit-identical; WARN if they differ while the heatmaps agree
-  within :data:`HEATMAP_ATOL` (float rounding: TF32, cuDNN's choice of
+  within :data:`_HEATMAP_ATOL` (float rounding: TF32, cuDNN's choice of
   kernel by batch size); FAIL beyond it (batching changes the outputs).
 - ``decoder``: the grouping's stages (:data:`~higherhrnet_plugin.codecs.
   grouping.STAGES`) on synthetic maps of a few people at the input size
@@ -56,12 +56,12 @@ from mmengine.utils import ProgressBar
 
 from higherhrnet_plugin.analysis.generated_data import make_data
 
-AMP_LOSS_RTOL = 0.05
-MEMORY_WARN = 0.9
-DATA_WAIT_WARN = 0.2
+_AMP_LOSS_RTOL = 0.05
+_MEMORY_WARN = 0.9
+_DATA_WAIT_WARN = 0.2
 # largest heatmap difference (heatmaps are in [0, 1]) that float rounding
 # explains, with TF32 on / off
-HEATMAP_ATOL = {True: 5e-2, False: 1e-3}
+_HEATMAP_ATOL = {True: 5e-2, False: 1e-3}
 PRECISIONS = ('fp32', 'amp')
 
 
@@ -114,7 +114,7 @@ def resolve_device(name: Optional[str]) -> torch.device:
     return device
 
 
-def precision_label(precision: str, device: torch.device) -> str:
+def _precision_label(precision: str, device: torch.device) -> str:
     """What ``precision`` means on ``device``."""
     if precision == 'fp32':
         return 'fp32'
@@ -183,7 +183,7 @@ def build_precision_wrapper(model: torch.nn.Module, optim_cfg: Config,
     return build_optim_wrapper(model, wrapper)
 
 
-def train_pass(model: torch.nn.Module, cfg: Config, precision: str,
+def _train_pass(model: torch.nn.Module, cfg: Config, precision: str,
                device: torch.device, iters: int) -> dict:
     """``iters`` training iterations of ``model`` (in place) on the config's
     training loader, seeded so that every pass sees the same batches.
@@ -231,15 +231,25 @@ def train_pass(model: torch.nn.Module, cfg: Config, precision: str,
 def training_checks(run: dict, precision: str, device: torch.device,
                     cfg: Config, fp32_first: Optional[float]) -> List[Check]:
     """The ``train``, ``memory`` and ``speed`` verdicts of one
-    :func:`train_pass`."""
-    losses = run['losses']
+    :func:`_train_pass`."""
     batch = cfg.train_dataloader.batch_size
-    label = precision_label(precision, device)
+    return [
+        _train_check(run, precision, device, batch, fp32_first),
+        _memory_check(run, precision, device, batch),
+        _speed_check(run, precision, cfg)
+    ]
+
+
+def _train_check(run: dict, precision: str, device: torch.device,
+                 batch: int, fp32_first: Optional[float]) -> Check:
+    """Finite losses, their trend, and the first loss against fp32's."""
+    losses = run['losses']
     finite = bool(np.all(np.isfinite(losses)))
     trend = 'decreased' if losses[-1] < losses[0] else \
         f'not lower after {len(losses)} iterations'
-    msg = (f'{label}, {len(losses)} iterations at batch {batch}, loss '
-           f'{losses[0]:.4g} -> {losses[-1]:.4g} ({trend})')
+    msg = (f'{_precision_label(precision, device)}, {len(losses)} iterations '
+           f'at batch {batch}, loss {losses[0]:.4g} -> {losses[-1]:.4g} '
+           f'({trend})')
     verdict = 'OK'
     if not finite:
         verdict = 'FAIL'
@@ -248,29 +258,37 @@ def training_checks(run: dict, precision: str, device: torch.device,
     elif fp32_first is not None:
         rel = abs(losses[0] - fp32_first) / max(abs(fp32_first), 1e-12)
         msg += f'; first loss {rel:.2%} from fp32\'s'
-        if rel > AMP_LOSS_RTOL:
+        if rel > _AMP_LOSS_RTOL:
             verdict = 'WARN'
-            msg += f' (more than {AMP_LOSS_RTOL:.0%})'
+            msg += f' (more than {_AMP_LOSS_RTOL:.0%})'
     if run['loss_scale'] is not None:
         msg += f'; GradScaler scale {run["loss_scale"]:g}'
-    checks = [Check(f'train {precision}', verdict, msg,
-                    dict(losses=losses, loss_scale=run['loss_scale']))]
+    return Check(f'train {precision}', verdict, msg,
+                 dict(losses=losses, loss_scale=run['loss_scale']))
 
+
+def _memory_check(run: dict, precision: str, device: torch.device,
+                  batch: int) -> Check:
+    """The peak memory's share of the device's."""
     peak = run['peak_bytes']
     if peak is None:
-        checks.append(Check(f'memory {precision}', 'OK', 'n/a on CPU'))
-    else:
-        total = torch.cuda.get_device_properties(device).total_memory
-        share = peak / total
-        verdict = 'WARN' if share > MEMORY_WARN else 'OK'
-        msg = (f'peak {peak / 2**30:.2f} GiB of {total / 2**30:.1f} GiB '
-               f'({share:.0%}) at batch {batch}')
-        if verdict == 'WARN':
-            msg += (f'; above {MEMORY_WARN:.0%}: DDP\'s gradient buckets '
-                    'and fragmentation may run out of memory on many GPUs')
-        checks.append(Check(f'memory {precision}', verdict, msg,
-                            dict(peak_bytes=peak, total_bytes=total)))
+        return Check(f'memory {precision}', 'OK', 'n/a on CPU')
+    total = torch.cuda.get_device_properties(device).total_memory
+    share = peak / total
+    verdict = 'WARN' if share > _MEMORY_WARN else 'OK'
+    msg = (f'peak {peak / 2**30:.2f} GiB of {total / 2**30:.1f} GiB '
+           f'({share:.0%}) at batch {batch}')
+    if verdict == 'WARN':
+        msg += (f'; above {_MEMORY_WARN:.0%}: DDP\'s gradient buckets '
+                'and fragmentation may run out of memory on many GPUs')
+    return Check(f'memory {precision}', verdict, msg,
+                 dict(peak_bytes=peak, total_bytes=total))
 
+
+def _speed_check(run: dict, precision: str, cfg: Config) -> Check:
+    """Seconds an iteration and the share of them spent waiting for
+    data, the first iteration left out."""
+    batch = cfg.train_dataloader.batch_size
     wait, step = run['wait_s'][1:], run['step_s'][1:]
     total_s = sum(wait) + sum(step)
     share = sum(wait) / total_s
@@ -280,17 +298,16 @@ def training_checks(run: dict, precision: str, device: torch.device,
            f'(median of {len(wait)} after the first), waiting for data '
            f'{share:.0%} ({workers} workers)')
     verdict = 'OK'
-    if share > DATA_WAIT_WARN:
+    if share > _DATA_WAIT_WARN:
         verdict = 'WARN'
-        msg += (f'; above {DATA_WAIT_WARN:.0%}: the device idles, raise '
+        msg += (f'; above {_DATA_WAIT_WARN:.0%}: the device idles, raise '
                 'train_dataloader.num_workers')
     prefetched = workers * cfg.train_dataloader.get('prefetch_factor', 2)
     if len(wait) <= prefetched:
         msg += (f'; the workers prefetch {prefetched} batches: more '
                 '--iters measure the wait better')
-    checks.append(Check(f'speed {precision}', verdict, msg,
-                        dict(iter_s=iter_s, data_wait_share=share)))
-    return checks
+    return Check(f'speed {precision}', verdict, msg,
+                 dict(iter_s=iter_s, data_wait_share=share))
 
 
 def batch_checks(model: torch.nn.Module, items: Sequence[dict],
@@ -311,13 +328,13 @@ def batch_checks(model: torch.nn.Module, items: Sequence[dict],
                f'{row["images_per_s"]:.2f} images/s')
         if row['identical_poses']:
             verdict, msg = 'OK', 'same poses; ' + msg
-        elif diff <= HEATMAP_ATOL[enabled]:
+        elif diff <= _HEATMAP_ATOL[enabled]:
             verdict = 'WARN'
             msg = ('poses differ by rounding; ' + msg +
                    ' (see docs/batched_testing.md to make them exact)')
         else:
             verdict = 'FAIL'
-            msg = (f'heatmaps differ beyond {HEATMAP_ATOL[enabled]:g}: '
+            msg = (f'heatmaps differ beyond {_HEATMAP_ATOL[enabled]:g}: '
                    'batching changes the outputs; ' + msg)
         if device.type == 'cpu':
             msg += '; TF32 flags are no-ops on the CPU'
@@ -450,7 +467,6 @@ def gpu_check(cfg: Config, device: torch.device, iters: int = 10,
 
     from higherhrnet_plugin.analysis.error_breakdown import ae_codec
     from higherhrnet_plugin.analysis.head_configs import strip_pretrained
-    from higherhrnet_plugin.analysis.test_throughput import load_items
     if iters < 2:
         raise ValueError(f'--iters: at least 2, got {iters}')
     if test_images < 2:
@@ -471,49 +487,70 @@ def gpu_check(cfg: Config, device: torch.device, iters: int = 10,
         say(f'generating {cfg.train_dataloader.batch_size} training and '
             f'{test_images} val images')
         cfg = make_data(cfg, root, num_keypoints, image_size, test_images)
-        # what a training run starts from (the Runner calls init_weights)
-        with _quiet_logger():
-            model.init_weights()
-        # kept on the host: the peak memory is the training's alone
-        initial = copy.deepcopy(model.state_dict())
-        model.to(device)
-        fp32_first = None
-        with cudnn_benchmark(env['cudnn_benchmark']):
-            for precision in PRECISIONS:
-                say(f'training, {precision_label(precision, device)}')
-                model.load_state_dict(initial)
-
-                def train(precision=precision):
-                    run = train_pass(model, cfg, precision, device, iters)
-                    return training_checks(run, precision, device, cfg,
-                                           fp32_first)
-                got = _guarded(f'train {precision}', train,
-                               'lower train_dataloader.batch_size')
-                if precision == 'fp32' and got[0].verdict != 'FAIL':
-                    fp32_first = got[0].details['losses'][0]
-                checks += got
-        del model, initial
+        checks += _precision_checks(model, cfg, device, iters,
+                                    env['cudnn_benchmark'], say)
+        del model
         if device.type == 'cuda':
             torch.cuda.empty_cache()
 
         say('batch 1 against one batch, TF32 on and off')
-
-        def batches():
-            torch.manual_seed(0)
-            # PyTorch's default init (no init_weights): noisy heatmaps,
-            # many people to group
-            net = MODELS.build(cfg.model).to(device).eval()
-            return batch_checks(net, load_items(cfg, test_images), device)
-        # test shapes vary: tools/test.py turns cuDNN's benchmark off
-        with cudnn_benchmark(False):
-            checks += _guarded(f'batch 1 vs {test_images}', batches,
-                               'lower --test-images')
+        checks += _batching_checks(cfg, device, test_images)
 
     say('decoder stages')
     checks += _guarded('decoder', lambda: [decoder_check(
         codec, num_keypoints, device, decode_people)],
         'lower --decode-people')
     return dict(environment=env, checks=checks)
+
+
+def _batching_checks(cfg: Config, device: torch.device,
+                     test_images: int) -> List[Check]:
+    """:func:`batch_checks` on a network with PyTorch's default init (no
+    ``init_weights``: noisy heatmaps, many people to group) and the
+    generated val images."""
+    from mmpose.registry import MODELS
+
+    from higherhrnet_plugin.analysis.test_throughput import load_items
+
+    def batches():
+        torch.manual_seed(0)
+        net = MODELS.build(cfg.model).to(device).eval()
+        return batch_checks(net, load_items(cfg, test_images), device)
+    # test shapes vary: tools/test.py turns cuDNN's benchmark off
+    with cudnn_benchmark(False):
+        return _guarded(f'batch 1 vs {test_images}', batches,
+                        'lower --test-images')
+
+
+def _precision_checks(model: torch.nn.Module, cfg: Config,
+                      device: torch.device, iters: int,
+                      benchmark: bool, say: Callable[[str], None]
+                      ) -> List[Check]:
+    """:func:`_train_pass` and :func:`training_checks` in each of
+    :data:`PRECISIONS`, each from the same initial weights (as a training
+    run starts: ``init_weights``)."""
+    with _quiet_logger():
+        model.init_weights()
+    # kept on the host: the peak memory is the training's alone
+    initial = copy.deepcopy(model.state_dict())
+    model.to(device)
+    fp32_first = None
+    checks: List[Check] = []
+    with cudnn_benchmark(benchmark):
+        for precision in PRECISIONS:
+            say(f'training, {_precision_label(precision, device)}')
+            model.load_state_dict(initial)
+
+            def train(precision=precision):
+                run = _train_pass(model, cfg, precision, device, iters)
+                return training_checks(run, precision, device, cfg,
+                                       fp32_first)
+            got = _guarded(f'train {precision}', train,
+                           'lower train_dataloader.batch_size')
+            if precision == 'fp32' and got[0].verdict != 'FAIL':
+                fp32_first = got[0].details['losses'][0]
+            checks += got
+    return checks
 
 
 def format_report(result: dict) -> str:

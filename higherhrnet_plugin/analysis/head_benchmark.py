@@ -22,13 +22,13 @@ from .head_measurement import classify
 
 # a worker's own frames, to say where it was when it timed out
 _ANALYSIS_DIR = osp.dirname(osp.abspath(__file__))
-MEASURED_KEYS = ('params', 'flops', 'forward_ms', 'decode_ms', 'people',
+_MEASURED_KEYS = ('params', 'flops', 'forward_ms', 'decode_ms', 'people',
                  'e2e_ms', 'peak_mb', 'reason')
-TRAINED_KEYS = ('train_iters', 'train_AP', 'train_AP (M)', 'train_AP (L)',
+_TRAINED_KEYS = ('train_iters', 'train_AP', 'train_AP (M)', 'train_AP (L)',
                 'train_reason')
 
 
-def run_worker(kind: str, spec: dict, timeout: int) -> dict:
+def _run_worker(kind: str, spec: dict, timeout: int) -> dict:
     """Run ``kind`` ('measure' or 'train') on ``spec`` in a fresh process;
     its result dict, or one with the failure's status and reason."""
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='',
@@ -125,24 +125,9 @@ def run_benchmark(entries: List[dict],
     common = dict(shape=shape, threads=threads, warmup=warmup,
                   repeats=repeats, image=image, flip_test=flip_test, out=out,
                   dataset=dataset)
-    results = []
     t_all = time.time()
-    for i, e in enumerate(entries):
-        ckpt = checkpoints[i] if checkpoints else None
-        spec = dict(common, name=e['name'], config=e['config'],
-                    path=e['path'], checkpoint=ckpt)
-        if skip_measure:
-            res = dict(name=e['name'], config=e['config'], status='ok',
-                       reason='')
-        else:
-            t0 = time.time()
-            res = run_worker('measure', spec, timeout)
-            res.setdefault('config', e['config'])
-            print(f'benchmark_heads: {e["name"]}: {res.get("status")} '
-                  f'({time.time() - t0:.0f}s) '
-                  + _summary(res, MEASURED_KEYS), flush=True)
-        results.append(res)
-
+    results = _measure_entries(entries, common, checkpoints, timeout,
+                               skip_measure)
     meta = dict(machine=machine(), shape=shape, threads=threads,
                 warmup=warmup, repeats=repeats, image=image,
                 flip_test=flip_test)
@@ -159,24 +144,57 @@ def run_benchmark(entries: List[dict],
             num_train = len(json.load(fh)['images'])
         meta.update(train_budget_min=train_budget_min, num_train=num_train,
                     num_val=num_val, data_root=data_root)
-        budget_s = train_budget_min * 60
-        for e, res in zip(entries, results):
-            spec = dict(common, name=e['name'], config=e['config'],
-                        path=e['path'], budget_s=budget_s,
-                        data_root=data_root, num_train=num_train,
-                        num_workers=num_workers,
-                        work_dir=osp.join(out, 'train', e['name']))
-            t0 = time.time()
-            tr = run_worker('train', spec, int(budget_s + timeout))
-            tr.pop('name', None)
-            res.update(tr)
-            print(f'benchmark_heads: {e["name"]}: training '
-                  f'{tr.get("train_status")} ({time.time() - t0:.0f}s) '
-                  + _summary(tr, TRAINED_KEYS), flush=True)
+        _budget_train_entries(
+            entries, results,
+            dict(common, budget_s=train_budget_min * 60,
+                 data_root=data_root, num_train=num_train,
+                 num_workers=num_workers), timeout)
     meta['seconds'] = round(time.time() - t_all, 1)
     for res in results:  # one self-describing object per head
         res['settings'] = meta
     return results
+
+
+def _measure_entries(entries: List[dict], common: dict,
+                     checkpoints: Optional[Sequence[Optional[str]]],
+                     timeout: int, skip_measure: bool) -> List[dict]:
+    """One ``measure`` worker an entry (or a bare ``ok`` result each with
+    ``skip_measure``), its line printed as it ends."""
+    results = []
+    for i, e in enumerate(entries):
+        ckpt = checkpoints[i] if checkpoints else None
+        spec = dict(common, name=e['name'], config=e['config'],
+                    path=e['path'], checkpoint=ckpt)
+        if skip_measure:
+            res = dict(name=e['name'], config=e['config'], status='ok',
+                       reason='')
+        else:
+            t0 = time.time()
+            res = _run_worker('measure', spec, timeout)
+            res.setdefault('config', e['config'])
+            print(f'benchmark_heads: {e["name"]}: {res.get("status")} '
+                  f'({time.time() - t0:.0f}s) '
+                  + _summary(res, _MEASURED_KEYS), flush=True)
+        results.append(res)
+    return results
+
+
+def _budget_train_entries(entries: List[dict], results: List[dict],
+                          common: dict, timeout: int) -> None:
+    """One ``train`` worker an entry (``common`` holds ``budget_s`` and
+    the data), its result merged into the entry's (in place)."""
+    out = common['out']
+    for e, res in zip(entries, results):
+        spec = dict(common, name=e['name'], config=e['config'],
+                    path=e['path'],
+                    work_dir=osp.join(out, 'train', e['name']))
+        t0 = time.time()
+        tr = _run_worker('train', spec, int(common['budget_s'] + timeout))
+        tr.pop('name', None)
+        res.update(tr)
+        print(f'benchmark_heads: {e["name"]}: training '
+              f'{tr.get("train_status")} ({time.time() - t0:.0f}s) '
+              + _summary(tr, _TRAINED_KEYS), flush=True)
 
 
 def _worker_main(kind: str, spec_json: str) -> None:

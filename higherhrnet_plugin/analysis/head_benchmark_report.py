@@ -14,7 +14,7 @@ def _fmt(v: Optional[float], scale: float = 1.0, digits: int = 1) -> str:
     return f'{v / scale:.{digits}f}'
 
 
-def write_markdown(path: str, results: List[dict], meta: dict) -> None:
+def _write_markdown(path: str, results: List[dict], meta: dict) -> None:
     """The settings in a sentence, then one table row per head."""
     has_ap = any(r.get('AP') is not None for r in results)
     has_train = any('train_status' in r for r in results)
@@ -64,7 +64,7 @@ def write_markdown(path: str, results: List[dict], meta: dict) -> None:
         fh.write('\n'.join(head) + '\n\n' + '\n'.join(lines) + '\n')
 
 
-def write_chart(path: str, results: List[dict]) -> None:
+def _write_chart(path: str, results: List[dict]) -> None:
     """One bar panel per measured quantity, a bar per head ('n/a' where a
     head has no value)."""
     import matplotlib
@@ -108,6 +108,6 @@ def write_report(out: str, results: List[dict]) -> List[str]:
     paths = [osp.join(out, f'results.{ext}') for ext in ('json', 'md', 'png')]
     with open(paths[0], 'w') as fh:
         json.dump(results, fh, indent=2)
-    write_markdown(paths[1], results, results[0]['settings'])
-    write_chart(paths[2], results)
+    _write_markdown(paths[1], results, results[0]['settings'])
+    _write_chart(paths[2], results)
     return paths

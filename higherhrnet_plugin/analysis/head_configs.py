@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence
 
 # shipped with the package (linked from the repository in an editable
 # install): configs/... resolves from any working directory
-PACKAGE_FILES = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+_PACKAGE_FILES = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                          '.mim')
 
 DEFAULT_HEADS = [
@@ -30,7 +30,7 @@ def resolve_config(config: str) -> str:
         path = osp.join(base, config[len('mmpose::'):])
     else:
         path = config if osp.isabs(config) or osp.exists(config) else \
-            osp.join(PACKAGE_FILES, config)
+            osp.join(_PACKAGE_FILES, config)
     return osp.abspath(path)
 
 

@@ -51,7 +51,7 @@ def _rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class PeakRSS:
+class _PeakRSS:
     """Peak RSS increase (MB) while the ``with`` block runs."""
 
     def __enter__(self):
@@ -74,7 +74,7 @@ class PeakRSS:
         self.increase = self.peak - self.base
 
 
-def median_ms(fn, warmup: int, repeats: int) -> float:
+def _median_ms(fn, warmup: int, repeats: int) -> float:
     """Median wall time of ``fn()`` in milliseconds."""
     import numpy as np
     for _ in range(warmup):
@@ -101,7 +101,7 @@ def classify(reason: str) -> str:
     return 'failed'
 
 
-def build_model(cfg, checkpoint=None):
+def _build_model(cfg, checkpoint=None):
     """The config's model on CPU in eval mode: the checkpoint's weights, or
     its own init with no pretrained weights."""
     from mmpose.apis import init_model
@@ -112,7 +112,7 @@ def build_model(cfg, checkpoint=None):
     return model.eval()
 
 
-def count_people(results) -> int:
+def _count_people(results) -> int:
     inst = results[0].pred_instances
     return int(len(inst.keypoints)) if 'keypoints' in inst else 0
 
@@ -138,58 +138,21 @@ def measure(spec: dict) -> dict:
         res['head'] = cfg.model.head.type
         res['flip_test'] = set_test_settings(cfg, spec['shape'],
                                              spec['flip_test'])
-        model = build_model(cfg, spec.get('checkpoint'))
+        model = _build_model(cfg, spec.get('checkpoint'))
     except Exception as exc:  # noqa: BLE001
         reason = one_line(exc)
         return dict(res, status='build ' + classify(reason), reason=reason)
 
-    size = spec['shape']
-    phase = 'end-to-end'
-    try:
-        from mmengine.dataset import Compose, pseudo_collate
-        from mmpose.apis import inference_bottomup
-        with torch.no_grad():
-            # peak memory of the first image-to-poses call in this process
-            with PeakRSS() as mem:
-                out = inference_bottomup(model, spec['image'])
-            res['peak_mb'] = round(mem.increase, 1)
-            res['rss_mb'] = round(mem.base, 1)
-            res['people'] = count_people(out)
-            res['e2e_ms'] = round(median_ms(
-                lambda: inference_bottomup(model, spec['image']),
-                max(0, spec['warmup'] - 1), spec['repeats']), 2)
-
-            phase = 'forward'
-            x = torch.rand(1, 3, size, size)
-            res['forward_ms'] = round(median_ms(
-                lambda: model._forward(x), spec['warmup'],
-                spec['repeats']), 2)
-
-            phase = 'decode'
-            pipeline = Compose(model.cfg.test_dataloader.dataset.pipeline)
-            data = dict(img_path=spec['image'], **model.dataset_meta)
-            batch = model.data_preprocessor(
-                pseudo_collate([pipeline(data)]), False)
-            inputs, samples = batch['inputs'], batch['data_samples']
-            res['image_input'] = list(inputs.shape[-2:])
-            # on the head alone (backbone features computed once): the
-            # difference of two whole-model medians drowns in their noise
-            feats = model.extract_feat(inputs)
-            t_pred = median_ms(
-                lambda: model.head.predict(
-                    feats, samples, test_cfg=model.test_cfg),
-                spec['warmup'], spec['repeats'])
-            t_head = median_ms(lambda: model.head.forward(feats),
-                               spec['warmup'], spec['repeats'])
-            res['head_predict_ms'] = round(t_pred, 2)
-            res['decode_ms'] = round(max(0.0, t_pred - t_head), 2)
-
-            phase = 'flops'
-            res['params'] = int(sum(p.numel() for p in model.parameters()))
-            res['flops'] = int(model_complexity(model, size, size)['flops'])
-    except Exception as exc:  # noqa: BLE001
-        reason = f'{phase}: {one_line(exc)}'
-        return dict(res, status=classify(reason), reason=reason)
+    with torch.no_grad():
+        for phase, timer in (('end-to-end', _time_end_to_end),
+                             ('forward', _time_forward),
+                             ('decode', _time_decode),
+                             ('flops', _count_size)):
+            try:
+                timer(model, spec, res)
+            except Exception as exc:  # noqa: BLE001
+                reason = f'{phase}: {one_line(exc)}'
+                return dict(res, status=classify(reason), reason=reason)
 
     if spec.get('checkpoint') and spec.get('dataset'):
         try:
@@ -198,6 +161,57 @@ def measure(spec: dict) -> dict:
         except Exception as exc:  # noqa: BLE001
             res['reason'] = f'AP: {one_line(exc)}'
     return res
+
+
+def _time_end_to_end(model, spec: dict, res: dict) -> None:
+    """Peak memory of the first image-to-poses call in this process, the
+    people it finds, and the median time of the call."""
+    from mmpose.apis import inference_bottomup
+    with _PeakRSS() as mem:
+        out = inference_bottomup(model, spec['image'])
+    res['peak_mb'] = round(mem.increase, 1)
+    res['rss_mb'] = round(mem.base, 1)
+    res['people'] = _count_people(out)
+    res['e2e_ms'] = round(_median_ms(
+        lambda: inference_bottomup(model, spec['image']),
+        max(0, spec['warmup'] - 1), spec['repeats']), 2)
+
+
+def _time_forward(model, spec: dict, res: dict) -> None:
+    """The network's forward on an (1, 3, S, S) input."""
+    import torch
+    size = spec['shape']
+    x = torch.rand(1, 3, size, size)
+    res['forward_ms'] = round(_median_ms(
+        lambda: model._forward(x), spec['warmup'], spec['repeats']), 2)
+
+
+def _time_decode(model, spec: dict, res: dict) -> None:
+    """The decoding: the head's predict less its forward, on the image's
+    test input."""
+    from mmengine.dataset import Compose, pseudo_collate
+    pipeline = Compose(model.cfg.test_dataloader.dataset.pipeline)
+    data = dict(img_path=spec['image'], **model.dataset_meta)
+    batch = model.data_preprocessor(pseudo_collate([pipeline(data)]), False)
+    inputs, samples = batch['inputs'], batch['data_samples']
+    res['image_input'] = list(inputs.shape[-2:])
+    # on the head alone (backbone features computed once): the
+    # difference of two whole-model medians drowns in their noise
+    feats = model.extract_feat(inputs)
+    t_pred = _median_ms(
+        lambda: model.head.predict(feats, samples, test_cfg=model.test_cfg),
+        spec['warmup'], spec['repeats'])
+    t_head = _median_ms(lambda: model.head.forward(feats), spec['warmup'],
+                       spec['repeats'])
+    res['head_predict_ms'] = round(t_pred, 2)
+    res['decode_ms'] = round(max(0.0, t_pred - t_head), 2)
+
+
+def _count_size(model, spec: dict, res: dict) -> None:
+    """Parameters, and FLOPs at S x S."""
+    size = spec['shape']
+    res['params'] = int(sum(p.numel() for p in model.parameters()))
+    res['flops'] = int(model_complexity(model, size, size)['flops'])
 
 
 def evaluate(spec: dict, model) -> dict:

@@ -32,7 +32,7 @@ def _warn(path: str, message: str) -> None:
     print(f'infer: {path!r}: {message}', file=sys.stderr, flush=True)
 
 
-def prepare_out_dir(out_dir: str) -> str:
+def _prepare_out_dir(out_dir: str) -> str:
     """Create ``out_dir/vis`` (keeping what is there); returns its path."""
     vis_dir = osp.join(out_dir, 'vis')
     try:
@@ -57,7 +57,7 @@ def infer_images(files: List[str],
     ``out_dir`` is deleted. An image decoded reduced (see
     :func:`~higherhrnet_plugin.core.image_files.read_image`) is drawn at its reduced size.
     """
-    vis_dir = prepare_out_dir(out_dir)
+    vis_dir = _prepare_out_dir(out_dir)
     results, failed, vis_names = [], [], set()
     for path, image_id in zip(files, image_ids(files)):
         file_name = osp.basename(path)

@@ -126,6 +126,12 @@ def match_by_tag(tag_k: np.ndarray,
     default_ = np.zeros((num_joints, 3 + D))
     joint_dict: Dict[float, np.ndarray] = {}
     tag_dict: Dict[float, List[np.ndarray]] = {}
+
+    def start_person(idx, joint, tag):
+        key = float(tag[0])
+        joint_dict.setdefault(key, np.copy(default_))[idx] = joint
+        tag_dict[key] = [tag]
+
     for i, idx in enumerate(joint_order):
         tags = tag_k[idx]
         joints = np.concatenate((loc_k[idx], val_k[idx, :, None], tags), 1)
@@ -136,40 +142,45 @@ def match_by_tag(tag_k: np.ndarray,
             continue
         if i == 0 or len(joint_dict) == 0:
             for tag, joint in zip(tags, joints):
-                key = float(tag[0])
-                joint_dict.setdefault(key, np.copy(default_))[idx] = joint
-                tag_dict[key] = [tag]
+                start_person(idx, joint, tag)
             continue
         grouped_keys = list(joint_dict.keys())[:topk]
         grouped_tags = [np.mean(tag_dict[g], axis=0) for g in grouped_keys]
         if ignore_too_much and len(grouped_keys) == topk:
             continue
-        diff = joints[:, None, 3:] - np.array(grouped_tags)[None, :, :]
-        diff_normed = np.linalg.norm(diff, ord=2, axis=2)
-        diff_saved = diff_normed
-        if use_detection_val:
-            diff_normed = np.round(diff_normed) * 100 - joints[:, 2:3]
-        num_added, num_grouped = diff.shape[0], diff.shape[1]
-        if num_added > num_grouped:
-            diff_normed = np.concatenate(
-                (diff_normed,
-                 np.zeros((num_added, num_added - num_grouped)) + 1e10),
-                axis=1)
-        pairs = munkres_assign(diff_normed)
-        for row, col in pairs:
-            if (row < num_added and col < num_grouped
-                    and diff_saved[row][col] < tag_threshold):
+        cost, dist = _matching_cost(joints, np.array(grouped_tags),
+                                    use_detection_val)
+        for row, col in munkres_assign(cost):
+            if (row < len(joints) and col < len(grouped_keys)
+                    and dist[row][col] < tag_threshold):
                 key = grouped_keys[col]
                 joint_dict[key][idx] = joints[row]
                 tag_dict[key].append(tags[row])
             else:
-                key = float(tags[row][0])
-                joint_dict.setdefault(key, np.copy(default_))[idx] = \
-                    joints[row]
-                tag_dict[key] = [tags[row]]
+                start_person(idx, joints[row], tags[row])
     if not joint_dict:
         return np.zeros((0, num_joints, 3 + D), dtype=np.float32)
     return np.array(list(joint_dict.values())).astype(np.float32)
+
+
+def _matching_cost(joints: np.ndarray, grouped_tags: np.ndarray,
+                   use_detection_val: bool) -> Tuple[np.ndarray, np.ndarray]:
+    """The original's cost of joining each of N joints (x, y, value,
+    tag...) to each of G people of mean tag ``grouped_tags`` (G, D):
+    ``round(tag distance) * 100 - value`` (or the distance alone), padded
+    with columns of 1e10 to N where N > G; and the (N, G) tag
+    distances."""
+    diff = joints[:, None, 3:] - grouped_tags[None, :, :]
+    dist = np.linalg.norm(diff, ord=2, axis=2)
+    cost = dist
+    if use_detection_val:
+        cost = np.round(dist) * 100 - joints[:, 2:3]
+    num_added, num_grouped = dist.shape
+    if num_added > num_grouped:
+        cost = np.concatenate(
+            (cost, np.zeros((num_added, num_added - num_grouped)) + 1e10),
+            axis=1)
+    return cost, dist
 
 
 # --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ bookkeeping that makes each step cheap: the zeros of each row are listed
 (recomputed only when step 6 changes the matrix), and each row and column
 knows its star and prime.
 """
-from typing import List
+from typing import List, Tuple
 
 import numpy as np
 
@@ -21,6 +21,94 @@ def _zeros_by_row(C: np.ndarray) -> List[List[int]]:
     for r, c in zip(rows.tolist(), cols.tolist()):
         out[r].append(c)
     return out
+
+
+class _Munkres:
+    """The state of munkres' steps on the square matrix ``C`` (reduced in
+    place): the zeros of each row, each row's and column's star, each
+    row's prime, and the covers."""
+
+    def __init__(self, C: np.ndarray):
+        n = C.shape[0]
+        self.C = C
+        self.zeros = _zeros_by_row(C)
+        self.star_in_row = [-1] * n
+        self.star_in_col = [-1] * n
+        self.prime_in_row = [-1] * n
+        self.row_cov = [False] * n
+        self.col_cov = [False] * n
+
+    def star_greedily(self) -> None:
+        """Step 2: star zeros greedily in row-major order."""
+        for i, row_zeros in enumerate(self.zeros):
+            for j in row_zeros:
+                if self.star_in_col[j] < 0:
+                    self.star_in_row[i] = j
+                    self.star_in_col[j] = i
+                    break
+
+    def cover_star_columns(self) -> bool:
+        """Step 3: cover the columns of the stars; True when every column
+        is covered (the stars are the assignment)."""
+        self.col_cov = [s >= 0 for s in self.star_in_col]
+        return sum(self.col_cov) >= len(self.col_cov)
+
+    def find_uncovered_zero(self, row: int, col: int) -> Tuple[int, int]:
+        """munkres' ``find_a_zero`` scan from (``row``, ``col``); (-1, -1)
+        where every zero is covered."""
+        n = len(self.zeros)
+        for r in list(range(row, n)) + list(range(row)):
+            if self.row_cov[r]:
+                continue
+            cols = [c for c in self.zeros[r] if not self.col_cov[c]]
+            if cols:
+                before = [c for c in cols if c < col]
+                return r, (before[-1] if before else cols[-1])
+        return -1, -1
+
+    def shift_by_min(self) -> None:
+        """Step 6: add the smallest uncovered value to the covered rows,
+        subtract it from the uncovered columns."""
+        rc = np.array(self.row_cov)
+        cc = np.array(self.col_cov)
+        minval = self.C[~rc][:, ~cc].min()
+        self.C[rc] += minval
+        self.C[:, ~cc] -= minval
+        self.zeros = _zeros_by_row(self.C)
+
+    def prime_zeros(self) -> Tuple[int, int]:
+        """Step 4 (and 6 until a prime without a star in its row is
+        found); returns that prime."""
+        row, col = 0, 0
+        while True:
+            found, c = self.find_uncovered_zero(row, col)
+            if found < 0:
+                self.shift_by_min()
+                row, col = 0, 0
+                continue
+            self.prime_in_row[found] = c
+            if self.star_in_row[found] < 0:
+                return found, c
+            row, col = found, self.star_in_row[found]
+            self.row_cov[found] = True
+            self.col_cov[col] = False
+
+    def augment(self, prime: Tuple[int, int]) -> None:
+        """Step 5: augment along the alternating path from ``prime``, then
+        clear the covers and primes."""
+        path = [prime]
+        while self.star_in_col[path[-1][1]] >= 0:
+            r = self.star_in_col[path[-1][1]]
+            path.append((r, path[-1][1]))
+            path.append((r, self.prime_in_row[r]))
+        for r, c in path[1::2]:
+            self.star_in_row[r] = self.star_in_col[c] = -1
+        for r, c in path[0::2]:
+            self.star_in_row[r] = c
+            self.star_in_col[c] = r
+        n = len(self.zeros)
+        self.row_cov = [False] * n
+        self.prime_in_row = [-1] * n
 
 
 def munkres_assign(cost: np.ndarray) -> np.ndarray:
@@ -51,65 +139,10 @@ def munkres_assign(cost: np.ndarray) -> np.ndarray:
     C[:R, :Cc] = cost
     # step 1: subtract the row minimum
     C -= C.min(axis=1, keepdims=True)
-    zeros = _zeros_by_row(C)
-    star_in_row = [-1] * n
-    star_in_col = [-1] * n
-    prime_in_row = [-1] * n
-    # step 2: star zeros greedily in row-major order
-    for i in range(n):
-        for j in zeros[i]:
-            if star_in_col[j] < 0:
-                star_in_row[i] = j
-                star_in_col[j] = i
-                break
-    row_cov = [False] * n
-    while True:
-        # step 3: cover the columns of the stars
-        col_cov = [s >= 0 for s in star_in_col]
-        if sum(col_cov) >= n:
-            break
-        # step 4 (and 6 until a prime without a star in its row is found)
-        row, col = 0, 0
-        while True:
-            found = -1
-            for r in list(range(row, n)) + list(range(row)):
-                if row_cov[r]:
-                    continue
-                cols = [c for c in zeros[r] if not col_cov[c]]
-                if cols:
-                    before = [c for c in cols if c < col]
-                    found, c = r, (before[-1] if before else cols[-1])
-                    break
-            if found < 0:
-                # step 6: add the smallest uncovered value to the covered
-                # rows, subtract it from the uncovered columns
-                rc = np.array(row_cov)
-                cc = np.array(col_cov)
-                minval = C[~rc][:, ~cc].min()
-                C[rc] += minval
-                C[:, ~cc] -= minval
-                zeros = _zeros_by_row(C)
-                row, col = 0, 0
-                continue
-            prime_in_row[found] = c
-            if star_in_row[found] >= 0:
-                row, col = found, star_in_row[found]
-                row_cov[found] = True
-                col_cov[col] = False
-                continue
-            break
-        # step 5: augment along the alternating path from the prime
-        path = [(found, c)]
-        while star_in_col[path[-1][1]] >= 0:
-            r = star_in_col[path[-1][1]]
-            path.append((r, path[-1][1]))
-            path.append((r, prime_in_row[r]))
-        for r, c in path[1::2]:
-            star_in_row[r] = star_in_col[c] = -1
-        for r, c in path[0::2]:
-            star_in_row[r] = c
-            star_in_col[c] = r
-        row_cov = [False] * n
-        prime_in_row = [-1] * n
+    state = _Munkres(C)
+    state.star_greedily()
+    while not state.cover_star_columns():
+        state.augment(state.prime_zeros())
+    star_in_row = state.star_in_row
     pairs = [(i, star_in_row[i]) for i in range(R) if star_in_row[i] < Cc]
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)

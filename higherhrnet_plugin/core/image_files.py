@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import ImageReadError, InferenceError, first_line
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
+_IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
                     '.webp', '.ppm', '.pgm')
 #: default ``max_pixels``: 25 Mpx (a 4000x6000 photo reads at full size)
 MAX_PIXELS = 25_000_000
@@ -42,11 +42,11 @@ def list_images(path: str) -> List[str]:
         raise InferenceError(f'input: cannot list the folder {path!r}: '
                              f'{first_line(e)}')
     files = [osp.join(path, n) for n in names
-             if n.lower().endswith(IMAGE_EXTENSIONS)
+             if n.lower().endswith(_IMAGE_EXTENSIONS)
              and osp.isfile(osp.join(path, n))]
     if not files:
         raise InferenceError(f'input: no image files '
-                             f'({", ".join(IMAGE_EXTENSIONS)}) in the folder '
+                             f'({", ".join(_IMAGE_EXTENSIONS)}) in the folder '
                              f'{path!r}')
     return files
 

@@ -5,7 +5,7 @@ For each person and each joint it lacks, the original scores every pixel
 of that joint's map with ``f = det - round(|tag - mean tag|)``, takes the
 first argmax (the smallest flat index among ties, as ``np.argmax``) and
 fills the joint there when ``det > 0`` at that pixel. The rounded distance
-is >= 0, so ``f <= det``, and :func:`refine_winners` finds the same pixels
+is >= 0, so ``f <= det``, and :func:`_refine_winners` finds the same pixels
 from far fewer:
 
 1. all people who lack the joint are scored at once on about
@@ -170,7 +170,7 @@ class _Tiles:
         return float(m), int(cand[f == m].min())
 
 
-def refine_winners(det: np.ndarray, tag: np.ndarray, prevs: np.ndarray,
+def _refine_winners(det: np.ndarray, tag: np.ndarray, prevs: np.ndarray,
                    probes: List[np.ndarray], height: int, width: int,
                    top_pixels: int = TOP_PIXELS) -> np.ndarray:
     """Per person, the pixel the original's refine fills for one joint:
@@ -224,7 +224,7 @@ def refine_people(people: np.ndarray, maps: DenseMaps,
         people: (P, K, 3 + T) float32 (x, y, value, tags), after adjust.
         maps: :class:`~.dense_maps.NumpyMaps` or
             :class:`~higherhrnet_plugin.codecs.dense_maps_torch.TorchMaps` of the same image.
-        top_pixels: see :func:`refine_winners`.
+        top_pixels: see :func:`_refine_winners`.
     """
     P, K = people.shape[:2]
     W, H = maps.width, maps.height
@@ -248,7 +248,7 @@ def refine_people(people: np.ndarray, maps: DenseMaps,
     for k in sorted(by_joint):
         rows = by_joint[k]
         det, tag = maps.row(k)
-        flat = refine_winners(det, tag, np.stack([prevs[i] for i in rows]),
+        flat = _refine_winners(det, tag, np.stack([prevs[i] for i in rows]),
                               [probes[i] for i in rows], H, W, top_pixels)
         sel = np.flatnonzero(flat >= 0)
         if sel.size == 0:

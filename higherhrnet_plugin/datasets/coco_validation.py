@@ -27,7 +27,7 @@ IMAGE_CHECKS = ('none', 'exist', 'header', 'decode')
 #: a labelled keypoint further outside its image than this many image sizes
 #: cannot belong to it (MMPose keeps points a little outside: the encoder
 #: drops them from the heatmaps)
-OUTSIDE_LIMIT = 1.0
+_OUTSIDE_LIMIT = 1.0
 _ORIENTATION = 0x0112  # the EXIF tag
 
 
@@ -51,7 +51,7 @@ class Problem(NamedTuple):
         return ': '.join([', '.join(where), self.message])
 
 
-def load_annotation_file(ann_file: str) -> Dict:
+def _load_annotation_file(ann_file: str) -> Dict:
     """The parsed annotation file; :class:`DatasetError` naming the file
     when it is missing, unreadable, not JSON or truncated."""
     if not osp.isfile(ann_file):
@@ -157,11 +157,18 @@ def _check_annotations(anns: List[Dict], images: Dict[int, Dict],
                        num_keypoints: int, ann_file: str) -> List[Problem]:
     """Ids, references, ``keypoints``, ``bbox`` and ``area`` of every
     annotation (vectorised; loops only over the annotations at fault)."""
+    return (_check_annotation_ids(anns, images, ann_file) +
+            _check_keypoints(anns, images, num_keypoints, ann_file) +
+            _check_boxes(anns, ann_file) + _check_areas(anns, ann_file))
+
+
+def _check_annotation_ids(anns: List[Dict], images: Dict[int, Dict],
+                          ann_file: str) -> List[Problem]:
+    """Annotation ids (integers, unique) and the images they refer to."""
     problems = []
-    ids = [a.get('id') for a in anns]
-    image_ids = [a.get('image_id') for a in anns]
     seen = set()
-    for ann_id, img_id in zip(ids, image_ids):
+    for a in anns:
+        ann_id, img_id = a.get('id'), a.get('image_id')
         if not _is_id(ann_id):
             problems.append(Problem(ann_file, 'annotation `id` is not an '
                                     'integer', img_id, repr(ann_id)))
@@ -173,53 +180,74 @@ def _check_annotations(anns: List[Dict], images: Dict[int, Dict],
             problems.append(Problem(
                 ann_file, 'its `image_id` is not in `images`',
                 image_id=img_id, ann_id=ann_id))
+    return problems
 
-    # keypoints: 3K numbers, finite, visibility 0/1/2, not far outside
+
+def _check_keypoints(anns: List[Dict], images: Dict[int, Dict],
+                     num_keypoints: int, ann_file: str) -> List[Problem]:
+    """``keypoints``: 3K numbers, finite, visibility 0/1/2, not far
+    outside the image."""
     width = 3 * num_keypoints
     kpts = _numbers([a.get('keypoints') for a in anns], width)
     if kpts is None:
-        for a in anns:
-            k = a.get('keypoints')
-            if not isinstance(k, list):
-                msg = 'no `keypoints` list'
-            elif len(k) != width:
-                msg = (f'`keypoints` has {len(k)} values, not 3 x '
-                       f'{num_keypoints} = {width}')
-            elif not all(_is_number(v) for v in k):
-                msg = '`keypoints` holds a value that is not a number'
-            else:
-                continue
-            problems.append(Problem(ann_file, msg, a.get('image_id'),
-                                    a.get('id')))
-    else:
-        xyv = kpts.reshape(len(anns), num_keypoints, 3)
-        bad = ~np.isfinite(kpts).all(1)
-        for i in np.flatnonzero(bad):
-            problems.append(Problem(ann_file, '`keypoints` holds NaN or inf',
-                                    image_ids[i], ids[i]))
-        vis = xyv[..., 2]
-        bad_vis = ~bad & ~np.isin(vis, (0, 1, 2)).all(1)
-        for i in np.flatnonzero(bad_vis):
-            problems.append(Problem(
-                ann_file, '`keypoints` visibility is not 0, 1 or 2',
-                image_ids[i], ids[i]))
-        # each annotation's image size (inf where the image is unknown)
-        pos = {iid: i for i, iid in enumerate(images)}
-        wh = np.array([[_size(img, 'width'), _size(img, 'height')]
-                       for img in images.values()] + [[np.inf, np.inf]])
-        size = wh[[pos.get(j, -1) if _is_id(j) else -1
-                   for j in image_ids]][:, None, :]
-        with np.errstate(invalid='ignore'):
-            far = ((xyv[..., :2] < -OUTSIDE_LIMIT * size) |
-                   (xyv[..., :2] > (1 + OUTSIDE_LIMIT) * size)).any(-1)
-        far &= (vis > 0) & ~bad[:, None]
-        for i in np.flatnonzero(far.any(1)):
-            k = int(np.flatnonzero(far[i])[0])
-            problems.append(Problem(
-                ann_file, f'keypoint {k} at ({xyv[i, k, 0]:g}, '
-                f'{xyv[i, k, 1]:g}) lies more than the image size outside '
-                'its image', image_ids[i], ids[i]))
+        return _keypoint_list_problems(anns, num_keypoints, ann_file)
+    problems = []
+    ids = [a.get('id') for a in anns]
+    image_ids = [a.get('image_id') for a in anns]
+    xyv = kpts.reshape(len(anns), num_keypoints, 3)
+    bad = ~np.isfinite(kpts).all(1)
+    for i in np.flatnonzero(bad):
+        problems.append(Problem(ann_file, '`keypoints` holds NaN or inf',
+                                image_ids[i], ids[i]))
+    vis = xyv[..., 2]
+    bad_vis = ~bad & ~np.isin(vis, (0, 1, 2)).all(1)
+    for i in np.flatnonzero(bad_vis):
+        problems.append(Problem(
+            ann_file, '`keypoints` visibility is not 0, 1 or 2',
+            image_ids[i], ids[i]))
+    # each annotation's image size (inf where the image is unknown)
+    pos = {iid: i for i, iid in enumerate(images)}
+    wh = np.array([[_size(img, 'width'), _size(img, 'height')]
+                   for img in images.values()] + [[np.inf, np.inf]])
+    size = wh[[pos.get(j, -1) if _is_id(j) else -1
+               for j in image_ids]][:, None, :]
+    with np.errstate(invalid='ignore'):
+        far = ((xyv[..., :2] < -_OUTSIDE_LIMIT * size) |
+               (xyv[..., :2] > (1 + _OUTSIDE_LIMIT) * size)).any(-1)
+    far &= (vis > 0) & ~bad[:, None]
+    for i in np.flatnonzero(far.any(1)):
+        k = int(np.flatnonzero(far[i])[0])
+        problems.append(Problem(
+            ann_file, f'keypoint {k} at ({xyv[i, k, 0]:g}, '
+            f'{xyv[i, k, 1]:g}) lies more than the image size outside '
+            'its image', image_ids[i], ids[i]))
+    return problems
 
+
+def _keypoint_list_problems(anns: List[Dict], num_keypoints: int,
+                            ann_file: str) -> List[Problem]:
+    """The annotations whose ``keypoints`` is not a list of 3K numbers."""
+    width = 3 * num_keypoints
+    problems = []
+    for a in anns:
+        k = a.get('keypoints')
+        if not isinstance(k, list):
+            msg = 'no `keypoints` list'
+        elif len(k) != width:
+            msg = (f'`keypoints` has {len(k)} values, not 3 x '
+                   f'{num_keypoints} = {width}')
+        elif not all(_is_number(v) for v in k):
+            msg = '`keypoints` holds a value that is not a number'
+        else:
+            continue
+        problems.append(Problem(ann_file, msg, a.get('image_id'),
+                                a.get('id')))
+    return problems
+
+
+def _check_boxes(anns: List[Dict], ann_file: str) -> List[Problem]:
+    """``bbox``: 4 finite numbers."""
+    problems = []
     boxes = _numbers([a.get('bbox') for a in anns], 4)
     if boxes is None or not np.isfinite(boxes).all():
         for a in anns:
@@ -231,6 +259,12 @@ def _check_annotations(anns: List[Dict], images: Dict[int, Dict],
                        f'`bbox` is {b!r}, not 4 finite numbers')
                 problems.append(Problem(ann_file, msg, a.get('image_id'),
                                         a.get('id')))
+    return problems
+
+
+def _check_areas(anns: List[Dict], ann_file: str) -> List[Problem]:
+    """``area`` (0 where absent): a finite number >= 0."""
+    problems = []
     try:
         areas = np.fromiter((a.get('area', 0) for a in anns), np.float64,
                             count=len(anns))
@@ -366,7 +400,7 @@ def validate_coco_keypoints(ann_file: str, img_dir: Optional[str],
 
 def _validate(ann_file, img_dir, num_keypoints, images, progress,
               orientation_applied):
-    data = load_annotation_file(ann_file)
+    data = _load_annotation_file(ann_file)
     problems = _check_structure(data, ann_file)
     if problems:
         return problems

@@ -7,7 +7,7 @@ bytes go to a temporary file in the same directory, are flushed to disk
 on POSIX and Windows within one filesystem); the directory is synced so the
 rename itself survives a power cut.
 
-:class:`AtomicLocalBackend` is MMEngine's ``LocalBackend`` with atomic
+:class:`_AtomicLocalBackend` is MMEngine's ``LocalBackend`` with atomic
 ``put``/``put_text``, registered as the file backend ``'atomic_local'``
 (``backend_args=dict(backend='atomic_local')``); ``AtomicCheckpointHook``
 saves through it.
@@ -67,7 +67,7 @@ def write_atomic(path: Union[str, Path], data: bytes) -> None:
 
 
 @register_backend('atomic_local')
-class AtomicLocalBackend(LocalBackend):
+class _AtomicLocalBackend(LocalBackend):
     """MMEngine's local file backend whose writes are atomic."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:

@@ -3,7 +3,7 @@
 A checkpoint is a pickle, and unpickling runs whatever code the file names.
 ``torch.load(weights_only=True)`` refuses every global outside an
 allow-list; this module is the one place where checkpoints are read, with
-the allow-list :func:`weights_only_globals`:
+the allow-list :func:`_weights_only_globals`:
 
 * MMEngine's own (``get_torch_safe_globals``: numpy arrays and scalars, the
   ``uint32``/``float64``/``int64`` dtype classes, ``HistoryBuffer``);
@@ -27,7 +27,7 @@ runs), and its HTTP loader goes through ``torch.hub.load_state_dict_from_url``
 whose default is ``weights_only=False``. Neither has a switch. Importing this
 module (``higherhrnet_plugin`` does, and so do our configs'
 ``custom_imports``) therefore registers :func:`load_from_local_weights_only`
-and :func:`load_from_http_weights_only` in MMEngine's ``CheckpointLoader`` for
+and :func:`_load_from_http_weights_only` in MMEngine's ``CheckpointLoader`` for
 local paths and ``http(s)://``, so ``load_from``, ``--resume``,
 ``init_cfg=dict(type='Pretrained')``, ``mmpose.apis.init_model`` and
 ``MMPoseInferencer`` all load through :func:`load_checkpoint_file`. MMEngine's
@@ -60,7 +60,7 @@ from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader, get_torch_safe_globals
 
-TRUST_FLAG = '--trust-checkpoint'
+_TRUST_FLAG = '--trust-checkpoint'
 
 # where torch's weights-only unpickler names what it refused
 _REFUSED = (re.compile(r'GLOBAL (\S+) was not an allowed global'),
@@ -77,10 +77,10 @@ class CheckpointLoadError(RuntimeError):
 
 
 class UntrustedCheckpointError(CheckpointLoadError):
-    """A checkpoint needs a global outside :func:`weights_only_globals`."""
+    """A checkpoint needs a global outside :func:`_weights_only_globals`."""
 
 
-def weights_only_globals() -> List[Any]:
+def _weights_only_globals() -> List[Any]:
     """The allow-list used for every checkpoint (see the module docstring):
     objects, or ``(object, 'pickled.name')`` pairs for the numpy 1.x
     names."""
@@ -97,7 +97,7 @@ def weights_only_globals() -> List[Any]:
 def add_trust_argument(parser: argparse.ArgumentParser) -> None:
     """Add ``--trust-checkpoint`` (``args.trust_checkpoint``) to a tool."""
     parser.add_argument(
-        TRUST_FLAG, action='store_true',
+        _TRUST_FLAG, action='store_true',
         help='unpickle checkpoints fully, running any code they contain; '
         'only for files from a source you trust (default: weights only, '
         'with an allow-list of tensor, numpy and MMEngine types)')
@@ -128,7 +128,7 @@ def _refused_global(error: Exception) -> str:
 
 def load_checkpoint_file(filename, map_location=None) -> Any:
     """``torch.load`` a checkpoint file weights-only with
-    :func:`weights_only_globals` (fully, inside :func:`trusted_checkpoints`).
+    :func:`_weights_only_globals` (fully, inside :func:`trusted_checkpoints`).
 
     Args:
         filename (str | file-like): the checkpoint.
@@ -139,18 +139,18 @@ def load_checkpoint_file(filename, map_location=None) -> Any:
         CheckpointLoadError: the file is not a readable torch checkpoint.
     """
     if _trusted:
-        print_log(f'{TRUST_FLAG}: unpickling {filename} fully',
+        print_log(f'{_TRUST_FLAG}: unpickling {filename} fully',
                   logger='current')
         return torch.load(filename, map_location=map_location,
                           weights_only=False)
     try:
-        with torch.serialization.safe_globals(weights_only_globals()):
+        with torch.serialization.safe_globals(_weights_only_globals()):
             return torch.load(filename, map_location=map_location,
                               weights_only=True)
     except pickle.UnpicklingError as e:
         raise UntrustedCheckpointError(
             f'checkpoint {filename}: not loaded, {_refused_global(e)}, which '
-            f'weights-only loading does not allow; pass {TRUST_FLAG} if you '
+            f'weights-only loading does not allow; pass {_TRUST_FLAG} if you '
             'trust this file') from None
     except Exception as e:  # noqa: BLE001 (any reading failure)
         detail = str(e).strip().splitlines()[0] if str(e).strip() else ''
@@ -178,7 +178,7 @@ def _download(url: str) -> str:
     return cached
 
 
-def load_from_http_weights_only(url: str, map_location=None) -> Any:
+def _load_from_http_weights_only(url: str, map_location=None) -> Any:
     """MMEngine's ``CheckpointLoader`` scheme for ``http(s)://``: download
     into torch.hub's cache (rank 0 first, as MMEngine does), then load with
     :func:`load_checkpoint_file`."""
@@ -193,5 +193,5 @@ def load_from_http_weights_only(url: str, map_location=None) -> Any:
 CheckpointLoader.register_scheme(
     prefixes='', loader=load_from_local_weights_only, force=True)
 CheckpointLoader.register_scheme(
-    prefixes=('http://', 'https://'), loader=load_from_http_weights_only,
+    prefixes=('http://', 'https://'), loader=_load_from_http_weights_only,
     force=True)

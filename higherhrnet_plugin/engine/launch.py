@@ -21,7 +21,7 @@ def resolve_work_dir(cfg: Config, work_dir: str, config_path: str) -> None:
                                 osp.splitext(osp.basename(config_path))[0])
 
 
-def cpu_requested() -> bool:
+def _cpu_requested() -> bool:
     """Whether the user hid every GPU on purpose: ``CUDA_VISIBLE_DEVICES``
     set and empty (the README's CPU recipe)."""
     return os.environ.get('CUDA_VISIBLE_DEVICES') == ''
@@ -47,7 +47,7 @@ def no_cuda_reason() -> str:
 def distributed_device(launcher: str) -> str:
     """The device a run with ``launcher`` trains on: ``'cuda'``, or
     ``'cpu'`` for no launcher or for ``pytorch`` when the user hid every
-    GPU (:func:`cpu_requested`).
+    GPU (:func:`_cpu_requested`).
 
     Raises:
         SystemExit: one line, when a distributed launcher finds no GPU that
@@ -59,7 +59,7 @@ def distributed_device(launcher: str) -> str:
         return 'cuda' if torch.cuda.is_available() else 'cpu'
     if torch.cuda.is_available():
         return 'cuda'
-    if not cpu_requested():
+    if not _cpu_requested():
         raise SystemExit(f'--launcher {launcher}: {no_cuda_reason()}; '
                          f'{_CPU_RECIPE}')
     if launcher == 'pytorch':

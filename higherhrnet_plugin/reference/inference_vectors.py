@@ -21,7 +21,7 @@ from higherhrnet_plugin.models.utils.heatmap_aggregation import (
 
 COCO_FLIP_INDICES = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
 #: the config whose decoder decodes each dataset's vectors
-DATASET_CONFIGS = dict(
+_DATASET_CONFIGS = dict(
     coco='configs/higherhrnet/coco/'
     'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py',
     crowdpose='configs/higherhrnet/crowdpose/'
@@ -41,12 +41,12 @@ def config_codec(config: str):
     return KEYPOINT_CODECS.build(cfg.model.head.decoder)
 
 
-def vector_dataset(data) -> str:
+def _vector_dataset(data) -> str:
     """The dataset of a vector: its ``dataset`` key, else ``coco``."""
     dataset = str(data['dataset']) if 'dataset' in data.files else 'coco'
-    if dataset not in DATASET_CONFIGS:
+    if dataset not in _DATASET_CONFIGS:
         raise ValueError(f'dataset {dataset!r} has no config (known: '
-                         f'{", ".join(DATASET_CONFIGS)})')
+                         f'{", ".join(_DATASET_CONFIGS)})')
     return dataset
 
 
@@ -58,13 +58,13 @@ def decode_inference_vector(data, codec=None
     Args:
         data: the loaded ``.npz``.
         codec (AssociativeEmbeddingCodec, optional): defaults to the
-            decoder of the vector's dataset's config (``DATASET_CONFIGS``).
+            decoder of the vector's dataset's config (``_DATASET_CONFIGS``).
 
     Returns:
         keypoints (N, K, 3) (x, y in image pixels, value) and scores (N,).
     """
     if codec is None:
-        codec = config_codec(DATASET_CONFIGS[vector_dataset(data)])
+        codec = config_codec(_DATASET_CONFIGS[_vector_dataset(data)])
     flip_indices = [int(k) for k in data['flip_indices']] \
         if 'flip_indices' in data.files else COCO_FLIP_INDICES
     scales = [float(s) for s in np.asarray(data['scales']).reshape(-1)]
@@ -115,7 +115,7 @@ def check_inference_vector(path: Union[str, Path],
     got_k, got_s = decode_inference_vector(data, codec)
     got_k = got_k.astype(np.float64)
     got_s = got_s.astype(np.float64)
-    name = vector_dataset(data)
+    name = _vector_dataset(data)
     if len(got_k) != len(exp_k):
         return False, (f'{name}: {len(got_k)} people, expected '
                        f'{len(exp_k)}')

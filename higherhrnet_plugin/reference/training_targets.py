@@ -13,8 +13,8 @@ from typing import Tuple
 import numpy as np
 import torch
 
-TARGET_ATOL = 1e-6
-LOSS_TOL = 1e-5
+_TARGET_ATOL = 1e-6
+_LOSS_TOL = 1e-5
 
 
 def _layout(data) -> Tuple[list, list, int]:
@@ -81,7 +81,7 @@ def check_training_reference(path: str) -> Tuple[bool, str]:
                 scale = np.maximum(np.abs(expected), 1.0)
                 loss_err = max(loss_err, float(
                     (np.abs(ours.numpy() - expected) / scale).max()))
-    ok = target_err <= TARGET_ATOL and index_ok and loss_err <= LOSS_TOL
+    ok = target_err <= _TARGET_ATOL and index_ok and loss_err <= _LOSS_TOL
     return ok, (f'{len(images)} images, {num_levels} levels: target max '
                 f'|diff| {target_err:.1e}, tag indices '
                 f'{"exact" if index_ok else "DIFFER"}, loss max diff '

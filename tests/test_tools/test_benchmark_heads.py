@@ -91,12 +91,14 @@ def test_small_variants_share_the_demo_backbone(tmp_path, name):
 
     from higherhrnet_plugin.analysis.head_configs import (DEFAULT_HEADS,
                                                           resolve_config)
-    from higherhrnet_plugin.analysis.small_head_variants import (
-        demo_runner_cfg, small_variant)
+    from higherhrnet_plugin.analysis.small_head_variants import \
+        small_variant
+    from higherhrnet_plugin.demo.config import build_demo_cfg
     dirs = dict(work_dir=str(tmp_path / 'w'),
                 data_root=str(tmp_path / 'data'), num_workers=0)
     cfg = small_variant(resolve_config(dict(DEFAULT_HEADS)[name]), **dirs)
-    demo_backbone = demo_runner_cfg(**dirs).model.backbone
+    demo_backbone = build_demo_cfg(dirs['data_root'],
+                                   dirs['work_dir']).model.backbone
     backbone = cfg.model.backbone
     assert backbone.type == demo_backbone.type
     assert backbone.stem_channels == demo_backbone.stem_channels
@@ -111,11 +113,11 @@ def test_small_variants_share_the_demo_backbone(tmp_path, name):
 def test_budget_schedule_follows_the_demo_config_in_fractions(tmp_path):
     from higherhrnet_plugin.engine.hooks.wall_clock_budget_hook import \
         budget_schedule
-    from higherhrnet_plugin.analysis.small_head_variants import \
-        demo_runner_cfg
+    from higherhrnet_plugin.demo.config import build_demo_cfg
     from higherhrnet_plugin.engine.hooks.wall_clock_budget_hook import \
         lr_factor
-    cfg = demo_runner_cfg(str(tmp_path / 'w'), str(tmp_path / 'data'), 0)
+    cfg = build_demo_cfg(str(tmp_path / 'data'), str(tmp_path / 'w'),
+                         num_workers=0, val_interval=0)
     # 400 images at batch 8, 30 epochs: 1500 iterations, warm-up 100 of them
     sched = budget_schedule(cfg, num_train=400)
     assert sched == dict(warm_end=100 / 1500, warm_start=0.01, steps=[],

@@ -8,7 +8,7 @@ from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 
 
-def rle_string_to_counts(s: bytes) -> List[int]:
+def _rle_string_to_counts(s: bytes) -> List[int]:
     """Decode a compressed COCO RLE string into run lengths (pure Python
     port of ``rleFrString``)."""
     if isinstance(s, str):
@@ -38,7 +38,7 @@ def decode_rle(rle: dict) -> np.ndarray:
     h, w = rle['size']
     counts = rle['counts']
     if not isinstance(counts, list):
-        counts = rle_string_to_counts(counts)
+        counts = _rle_string_to_counts(counts)
     values = np.arange(len(counts)) % 2
     flat = np.repeat(values.astype(np.uint8), counts)
     flat = np.pad(flat, (0, max(0, h * w - flat.size)))[:h * w]

@@ -32,18 +32,18 @@ from mmengine.logging import print_log
 from mmpose.registry import HOOKS
 
 
-def derive_seed(*keys: int) -> int:
+def _derive_seed(*keys: int) -> int:
     """A well-mixed 32-bit seed from non-negative integer keys."""
     return int(np.random.SeedSequence([int(k) % 2**64 for k in keys])
                .generate_state(1)[0])
 
 
-def seed_worker_from_torch(worker_id: int) -> None:
+def _seed_worker_from_torch(worker_id: int) -> None:
     """``worker_init_fn``: seed ``numpy`` (and ``random``) from the seed
     PyTorch set for this worker (base seed of the epoch's iterator plus the
     worker id); PyTorch itself seeds only ``torch`` and ``random``."""
     seed = torch.initial_seed()
-    np.random.seed(derive_seed(seed))
+    np.random.seed(_derive_seed(seed))
     random.seed(seed)
 
 
@@ -69,7 +69,7 @@ class EpochSeedHook(Hook):
         if getattr(loader, 'num_workers', 0) > 0:
             # replaces MMEngine's worker_init_fn, which seeds every worker
             # with the same seed at every epoch
-            loader.worker_init_fn = seed_worker_from_torch
+            loader.worker_init_fn = _seed_worker_from_torch
             if loader.persistent_workers and self.restart_persistent_workers:
                 print_log(
                     'EpochSeedHook: the train dataloader workers are started '
@@ -83,7 +83,7 @@ class EpochSeedHook(Hook):
                 and getattr(loader, '_iterator', None) is not None):
             loader._iterator._shutdown_workers()
             loader._iterator = None
-        seed = derive_seed(runner.seed, runner.epoch, get_rank())
+        seed = _derive_seed(runner.seed, runner.epoch, get_rank())
         random.seed(seed)
         np.random.seed(seed)
         torch.manual_seed(seed)

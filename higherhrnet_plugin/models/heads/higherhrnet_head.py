@@ -122,50 +122,8 @@ class HigherHRNetHead(BaseHead):
         self.cat_output = cat_output
         self.with_ae_loss = with_ae_loss[:num_deconv_layers + 1]
         self.dim_tag = num_keypoints if tag_per_keypoint else 1
-
-        def _out_channels(level):
-            return num_keypoints + (self.dim_tag
-                                    if self.with_ae_loss[level] else 0)
-
-        pad = 1 if final_conv_kernel == 3 else 0
-        final_layers = [
-            nn.Conv2d(
-                in_channels,
-                _out_channels(0),
-                kernel_size=final_conv_kernel,
-                padding=pad)
-        ]
-        deconv_layers = []
-        channels = in_channels
-        for i in range(num_deconv_layers):
-            if cat_output[i]:
-                channels += _out_channels(i)
-            out_ch = deconv_channels[i]
-            padding, output_padding = _deconv_cfg(deconv_kernel_size[i])
-            layers = [
-                nn.Sequential(
-                    nn.ConvTranspose2d(
-                        channels,
-                        out_ch,
-                        kernel_size=deconv_kernel_size[i],
-                        stride=2,
-                        padding=padding,
-                        output_padding=output_padding,
-                        bias=False), nn.BatchNorm2d(out_ch),
-                    nn.ReLU(inplace=True))
-            ]
-            for _ in range(num_basic_blocks):
-                layers.append(nn.Sequential(BasicBlock(out_ch, out_ch)))
-            deconv_layers.append(nn.Sequential(*layers))
-            final_layers.append(
-                nn.Conv2d(
-                    out_ch,
-                    _out_channels(i + 1),
-                    kernel_size=final_conv_kernel,
-                    padding=pad))
-            channels = out_ch
-        self.final_layers = nn.ModuleList(final_layers)
-        self.deconv_layers = nn.ModuleList(deconv_layers)
+        self.final_layers, self.deconv_layers = self._make_layers(
+            deconv_kernel_size, num_basic_blocks, final_conv_kernel)
 
         if 'with_ae_loss' in loss:
             raise ValueError('HigherHRNetHead: set with_ae_loss on the head '
@@ -174,6 +132,67 @@ class HigherHRNetHead(BaseHead):
             dict(loss, with_ae_loss=self.with_ae_loss))
         self.decoder = KEYPOINT_CODECS.build(decoder) \
             if decoder is not None else None
+
+    def _out_channels(self, level: int) -> int:
+        """K heatmaps, + K_t tag maps where ``level`` has the AE loss."""
+        return self.num_keypoints + (self.dim_tag
+                                     if self.with_ae_loss[level] else 0)
+
+    def _make_layers(self, deconv_kernel_size: Sequence[int],
+                     num_basic_blocks: int, final_conv_kernel: int
+                     ) -> Tuple[nn.ModuleList, nn.ModuleList]:
+        """The 1x1 (or 3x3) output conv of every level and the deconv stage
+        before each further level, created in the original's order."""
+        pad = 1 if final_conv_kernel == 3 else 0
+        final_layers = [
+            nn.Conv2d(
+                self.in_channels,
+                self._out_channels(0),
+                kernel_size=final_conv_kernel,
+                padding=pad)
+        ]
+        deconv_layers = []
+        channels = self.in_channels
+        for i in range(self.num_deconv_layers):
+            if self.cat_output[i]:
+                channels += self._out_channels(i)
+            out_ch = self.deconv_channels[i]
+            deconv_layers.append(
+                self._make_deconv_stage(channels, out_ch,
+                                        deconv_kernel_size[i],
+                                        num_basic_blocks))
+            final_layers.append(
+                nn.Conv2d(
+                    out_ch,
+                    self._out_channels(i + 1),
+                    kernel_size=final_conv_kernel,
+                    padding=pad))
+            channels = out_ch
+        return nn.ModuleList(final_layers), nn.ModuleList(deconv_layers)
+
+    @staticmethod
+    def _make_deconv_stage(in_channels: int, out_channels: int,
+                           kernel_size: int,
+                           num_basic_blocks: int) -> nn.Sequential:
+        """ConvTranspose2d(stride 2, no bias) + BN + ReLU, then the basic
+        blocks, named as the original's ``deconv_layers.{i}``."""
+        padding, output_padding = _deconv_cfg(kernel_size)
+        layers = [
+            nn.Sequential(
+                nn.ConvTranspose2d(
+                    in_channels,
+                    out_channels,
+                    kernel_size=kernel_size,
+                    stride=2,
+                    padding=padding,
+                    output_padding=output_padding,
+                    bias=False), nn.BatchNorm2d(out_channels),
+                nn.ReLU(inplace=True))
+        ]
+        for _ in range(num_basic_blocks):
+            layers.append(
+                nn.Sequential(BasicBlock(out_channels, out_channels)))
+        return nn.Sequential(*layers)
 
     def forward(self, feats: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
         """Forward the head.

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-HEATMAP_LEVELS = ('all', 'last')
+_HEATMAP_LEVELS = ('all', 'last')
 
 
 class TestView(NamedTuple):
@@ -145,8 +145,8 @@ def aggregate_views(views: Sequence[TestView],
         test), the decoder's T.
     """
     assert views, 'aggregate_views: no views'
-    assert heatmap_levels in HEATMAP_LEVELS, (
-        f'heatmap_levels must be one of {HEATMAP_LEVELS}, '
+    assert heatmap_levels in _HEATMAP_LEVELS, (
+        f'heatmap_levels must be one of {_HEATMAP_LEVELS}, '
         f'got {heatmap_levels!r}')
     views = sorted(views, key=lambda v: -float(v.scale))
     scales = [float(v.scale) for v in views]
@@ -161,21 +161,33 @@ def aggregate_views(views: Sequence[TestView],
     final = None
     tags_list = []
     for view in views:
-        passes = [(view.outputs, None)]
-        if view.flip_outputs is not None:
-            assert flip_indices is not None, (
-                'aggregate_views: flip outputs need flip_indices')
-            passes.append((view.flip_outputs, flip_indices))
-        heatmaps, tags = [], []
-        for outputs, flip in passes:
-            hm, tg = aggregate_levels(outputs, num_joints, flip,
-                                      with_heatmaps, with_tags)
-            heatmaps.append(_resize(hm, size))
-            tags.extend(_resize(t, size) for t in tg)
+        avg, tags = _aggregate_view(view, size, num_joints, flip_indices,
+                                    with_heatmaps, with_tags)
         if view.scale == 1 or len(views) == 1:
             tags_list.extend(t.unsqueeze(4) for t in tags)
-        avg = (heatmaps[0] + heatmaps[1]) / 2.0 if len(heatmaps) > 1 \
-            else heatmaps[0]
         final = avg if final is None else final + avg
     final = final / float(len(views))
     return final, torch.cat(tags_list, dim=4)
+
+
+def _aggregate_view(view: TestView, size_hw: Tuple[int, int],
+                    num_joints: int, flip_indices: Optional[Sequence[int]],
+                    with_heatmaps: Sequence[bool],
+                    with_tags: Sequence[bool]) -> Tuple[Tensor, List[Tensor]]:
+    """One view's heatmaps ``(plain + flip) / 2.0`` (N, K, H, W) and its
+    tag maps (plain pass first, each (N, K_t, H, W)), resized to
+    ``size_hw``."""
+    passes = [(view.outputs, None)]
+    if view.flip_outputs is not None:
+        assert flip_indices is not None, (
+            'aggregate_views: flip outputs need flip_indices')
+        passes.append((view.flip_outputs, flip_indices))
+    heatmaps, tags = [], []
+    for outputs, flip in passes:
+        hm, tg = aggregate_levels(outputs, num_joints, flip, with_heatmaps,
+                                  with_tags)
+        heatmaps.append(_resize(hm, size_hw))
+        tags.extend(_resize(t, size_hw) for t in tg)
+    avg = (heatmaps[0] + heatmaps[1]) / 2.0 if len(heatmaps) > 1 \
+        else heatmaps[0]
+    return avg, tags
