@@ -48,7 +48,7 @@ def _oracle_maps(codec_kwargs: Dict, keypoints: np.ndarray,
     else:
         heatmaps = codec.encode(keypoints, visible)['heatmaps'][0]
     tags = np.zeros((num_k, hm_h, hm_w, 1), np.float32)
-    level_kpts = codec._level_keypoints(keypoints, 0)
+    level_kpts = codec.level_keypoints(keypoints, 0)
     for n in range(keypoints.shape[0]):
         for k in range(num_k):
             if not visible[n, k] > 0:

@@ -175,8 +175,10 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
         self.decode_cfg = decode_config(decode_cfg, decode_kwargs)
         self._patch = _gaussian_patch(sigma)
 
-    def _level_keypoints(self, keypoints: np.ndarray,
-                         level: int) -> np.ndarray:
+    def level_keypoints(self, keypoints: np.ndarray,
+                        level: int) -> np.ndarray:
+        """Input-image keypoints (N, K, 2+) in the pixels of heatmap level
+        ``level``: (N, K, 2) float64, the codec's UDP or plain scaling."""
         w, h = self.heatmap_sizes[level]
         kpts = np.array(keypoints[..., :2], dtype=np.float64, copy=True)
         if self.use_udp:
@@ -245,14 +247,14 @@ class AssociativeEmbeddingCodec(BaseKeypointCodec):
 
         heatmaps = []
         for level, size in enumerate(self.heatmap_sizes):
-            kpts = self._level_keypoints(keypoints, level)
+            kpts = self.level_keypoints(keypoints, level)
             if self.use_udp:
                 heatmaps.append(generate_udp_gaussian_heatmaps(
                     size, kpts, keypoints_visible, self.sigma)[0])
             else:
                 heatmaps.append(self._heatmaps(kpts, keypoints_visible, size))
 
-        kpts = self._level_keypoints(keypoints, self.tag_level)
+        kpts = self.level_keypoints(keypoints, self.tag_level)
         indices = self._indices(kpts, keypoints_visible,
                                 self.heatmap_sizes[self.tag_level])
         return dict(heatmaps=heatmaps, keypoint_indices=indices)

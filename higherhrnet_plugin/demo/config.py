@@ -10,7 +10,6 @@ from mmengine.config import Config
 DEMO_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim', 'configs',
     'demo', 'higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py')
-TRAIN_ANN = 'annotations/person_keypoints_train.json'
 VAL_ANN = 'annotations/person_keypoints_val.json'
 
 

@@ -22,9 +22,9 @@ from mmengine.config import Config
 
 from ..engine.hooks.train_fast_path_hook import FAST_PATHS, apply_fast_path
 
-CACHE_ROOT = osp.join('~', '.cache', 'higherhrnet_plugin')
+_CACHE_ROOT = osp.join('~', '.cache', 'higherhrnet_plugin')
 # the per-candidate record that its graphs are in the inductor cache
-WARM_DIR = 'higherhrnet_plugin_warm'
+_WARM_DIR = 'higherhrnet_plugin_warm'
 
 
 def use_inductor_cache() -> str:
@@ -39,7 +39,7 @@ def use_inductor_cache() -> str:
     if current is None or osp.abspath(current) == osp.abspath(
             default_cache_dir()):
         os.environ['TORCHINDUCTOR_CACHE_DIR'] = osp.expanduser(
-            osp.join(CACHE_ROOT, 'inductor'))
+            osp.join(_CACHE_ROOT, 'inductor'))
     return os.environ['TORCHINDUCTOR_CACHE_DIR']
 
 
@@ -51,7 +51,7 @@ def _warm_marker(cfg: Config, fast_path: str) -> str:
                       torch.__version__, fast_path], sort_keys=True,
                      default=str)
     name = hashlib.sha1(key.encode()).hexdigest()[:16] + '.json'
-    return osp.join(use_inductor_cache(), WARM_DIR, name)
+    return osp.join(use_inductor_cache(), _WARM_DIR, name)
 
 
 def compile_is_cached(cfg: Config, fast_path: str) -> bool:

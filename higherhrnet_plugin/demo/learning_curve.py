@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 
 # COCOeval's keypoint metrics as MMPose's CocoMetric names them
 AP_KEYS = ('coco/AP', 'coco/AP (M)', 'coco/AP (L)')
-Curve = List[Tuple[int, float]]
+_Curve = List[Tuple[int, float]]
 
 
 def latest_scalars(work_dir: str) -> Optional[str]:
@@ -21,7 +21,8 @@ def latest_scalars(work_dir: str) -> Optional[str]:
     return found[-1] if found else None
 
 
-def read_scalars(path: str) -> Tuple[Dict[str, Curve], Dict[str, Curve]]:
+def read_scalars(
+        path: str) -> Tuple[Dict[str, _Curve], Dict[str, _Curve]]:
     """The validation metrics and the training losses of one run.
 
     Returns:
@@ -30,7 +31,7 @@ def read_scalars(path: str) -> Tuple[Dict[str, Curve], Dict[str, Curve]]:
         range without people, left out); ``losses`` maps every logged
         ``loss*`` key to its mean over each epoch's logged iterations.
     """
-    val: Dict[str, Curve] = defaultdict(list)
+    val: Dict[str, _Curve] = defaultdict(list)
     sums: Dict[str, Dict[int, List[float]]] = defaultdict(
         lambda: defaultdict(list))
     with open(path) as fh:
@@ -53,6 +54,25 @@ def read_scalars(path: str) -> Tuple[Dict[str, Curve], Dict[str, Curve]]:
     losses = {k: [(e, sum(vs) / len(vs)) for e, vs in sorted(per.items())]
               for k, per in sums.items()}
     return dict(val), losses
+
+
+def _plot_run(ax_ap, ax_loss, name: str, style: str, scalars: str,
+              colors: List[str], loss_colors: Dict[str, str]) -> None:
+    """One run's AP (one colour per AP key) and losses (one colour per
+    loss, shared with the other run through ``loss_colors``), drawn in
+    ``style``, and its run folder in the legend."""
+    val, losses = read_scalars(scalars)
+    run = osp.basename(osp.dirname(osp.dirname(scalars)))
+    for k, c in zip(AP_KEYS, colors):
+        if val.get(k):
+            e, v = zip(*val[k])
+            ax_ap.plot(e, v, style, color=c, marker='o', markersize=3,
+                       label=f'{name} {k[5:]}')
+    for k, pts in sorted(losses.items()):
+        c = loss_colors.setdefault(k, colors[len(loss_colors) % len(colors)])
+        e, v = zip(*pts)
+        ax_loss.plot(e, v, style, color=c, label=f'{name} {k}')
+    ax_loss.plot([], [], style, color='gray', label=f'{name}: {run}')
 
 
 def draw_learning_curve(work_dir: str,
@@ -96,19 +116,7 @@ def draw_learning_curve(work_dir: str,
     colors = plt.rcParams['axes.prop_cycle'].by_key()['color']
     loss_colors: Dict[str, str] = {}
     for name, style, scalars in runs:
-        val, losses = read_scalars(scalars)
-        run = osp.basename(osp.dirname(osp.dirname(scalars)))
-        for k, c in zip(AP_KEYS, colors):
-            if val.get(k):
-                e, v = zip(*val[k])
-                ax_ap.plot(e, v, style, color=c, marker='o', markersize=3,
-                           label=f'{name} {k[5:]}')
-        for k, pts in sorted(losses.items()):
-            c = loss_colors.setdefault(k, colors[len(loss_colors) %
-                                                 len(colors)])
-            e, v = zip(*pts)
-            ax_loss.plot(e, v, style, color=c, label=f'{name} {k}')
-        ax_loss.plot([], [], style, color='gray', label=f'{name}: {run}')
+        _plot_run(ax_ap, ax_loss, name, style, scalars, colors, loss_colors)
     ax_ap.set(xlabel='epoch', ylabel='validation (COCO keypoints)',
               title='validation AP')
     ax_ap.set_ylim(bottom=0)

@@ -15,7 +15,7 @@ from mmengine.config import Config
 PICTURE_S = 5.0
 
 
-def dataset_size(dataset_cfg) -> int:
+def _dataset_size(dataset_cfg) -> int:
     """Number of images in a COCO-format split."""
     with open(osp.join(dataset_cfg.data_root, dataset_cfg.ann_file)) as fh:
         return len(json.load(fh)['images'])
@@ -24,7 +24,7 @@ def dataset_size(dataset_cfg) -> int:
 def iters_per_epoch(cfg: Config) -> int:
     """Training iterations in one epoch of ``cfg.train_dataloader``."""
     dl = cfg.train_dataloader
-    n_train = dataset_size(dl.dataset)
+    n_train = _dataset_size(dl.dataset)
     if dl.get('drop_last', False):
         return max(1, n_train // dl.batch_size)
     return max(1, math.ceil(n_train / dl.batch_size))
@@ -58,7 +58,8 @@ def budget_hook(cfg: Config, budget_s: float, reserve_s: float):
     threshold's pass over the val split."""
     from ..engine.hooks.wall_clock_budget_hook import (
         EpochWallClockBudgetHook, budget_schedule)
-    schedule = budget_schedule(cfg, dataset_size(cfg.train_dataloader.dataset))
+    schedule = budget_schedule(cfg,
+                               _dataset_size(cfg.train_dataloader.dataset))
     cfg.param_scheduler = None
     return EpochWallClockBudgetHook(budget_s, schedule, reserve_s=reserve_s,
                                     reserve_vals=2)

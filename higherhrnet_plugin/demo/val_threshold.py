@@ -9,7 +9,7 @@ from ..visualization.keypoint_threshold import choose_threshold, judge_joints
 from ..visualization.pose_pictures import labelled_people, predict_image
 
 # the threshold when the rule gives none: ``tools/infer.py``'s default
-FALLBACK_KPT_THR = 0.1
+_FALLBACK_KPT_THR = 0.1
 
 
 def val_threshold(model, dataset, fraction: float = 0.5) -> dict:
@@ -37,5 +37,5 @@ def val_threshold(model, dataset, fraction: float = 0.5) -> dict:
         bar.update()
     print(flush=True)  # after the progress bar
     out = choose_threshold(np.concatenate(scores), np.concatenate(right),
-                           fraction, FALLBACK_KPT_THR)
+                           fraction, _FALLBACK_KPT_THR)
     return dict(out, images=len(dataset))
