@@ -49,6 +49,9 @@ class OnnxPosePredictor:
         backend (str): ``'onnxruntime'`` or ``'openvino'``.
         threads (int, optional): the engine's intra-op threads.
         kpt_thr (float): joints scoring below this are not drawn.
+        precision (str): ``'fp32'``, ``'bf16'`` or ``'int8'`` (a quantized
+            graph); see :class:`~higherhrnet_plugin.deploy.
+            OnnxPoseEstimator`.
 
     Raises:
         InferenceError: one line, for a bad config, a missing or foreign
@@ -56,13 +59,15 @@ class OnnxPosePredictor:
     """
 
     def __init__(self, onnx: str, config: str, backend: str = 'onnxruntime',
-                 threads: Optional[int] = None, kpt_thr: float = 0.1):
+                 threads: Optional[int] = None, kpt_thr: float = 0.1,
+                 precision: str = 'fp32'):
         if not osp.isfile(config):
             raise InferenceError(f'config: no such file {config!r}')
         if not osp.isfile(onnx):
             raise InferenceError(f'--onnx: no such file {onnx!r}')
         try:
-            self.estimator = OnnxPoseEstimator(onnx, backend, threads)
+            self.estimator = OnnxPoseEstimator(onnx, backend, threads,
+                                               precision)
         except DeployError as e:
             raise InferenceError(str(e))
         cfg = load_config(config, tta=False)

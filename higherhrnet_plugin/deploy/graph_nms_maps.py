@@ -26,10 +26,11 @@ class GraphNmsMaps(NumpyMaps):
     def __init__(self, heatmaps: np.ndarray, tags: np.ndarray,
                  nms_heatmaps: np.ndarray, nms_kernel: int = 5) -> None:
         super().__init__(heatmaps, tags, nms_kernel)
-        if nms_heatmaps.shape != (self.num_joints, self.height, self.width):
+        shape = (self.num_joints, self.height, self.width)
+        if nms_heatmaps.shape != shape:
             raise ValueError(
                 f'nms_heatmaps {tuple(nms_heatmaps.shape)} is not the shape '
-                f'of the heatmaps {(self.num_joints, self.height, self.width)}')
+                f'of the heatmaps {shape}')
         self._nms = np.ascontiguousarray(nms_heatmaps,
                                          dtype=np.float32).reshape(
                                              self.num_joints, -1)

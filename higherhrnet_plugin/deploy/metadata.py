@@ -6,7 +6,7 @@ deployment needs (no config file). numpy-free and torch-free: the exporter and
 the runtime both import this module.
 """
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, Dict, List, Tuple
 
 METADATA_KEY = 'higherhrnet_plugin'
@@ -16,6 +16,12 @@ INPUT_FORMAT = 'NHWC uint8 BGR'
 OUTPUT_NAMES = ('heatmaps', 'tags')
 # the optional third output (``--nms-in-graph``)
 NMS_OUTPUT = 'nms_heatmaps'
+#: what the runtime can run: a graph's own precision (``fp32``, or ``int8``
+#: for a graph of ``tools/deployment/quantize.py``), or an fp32 graph
+#: executed in bfloat16 by the engine (``bf16``)
+PRECISIONS = ('fp32', 'bf16', 'int8')
+#: the precisions a graph file itself can have
+GRAPH_PRECISIONS = ('fp32', 'int8')
 
 
 class DeployError(ValueError):
@@ -54,6 +60,13 @@ class DeployMetadata:
             ``resize_align_multi_scale`` of the original code).
         input_format (str): ``'NHWC uint8 BGR'``.
         version (int): format version of this record.
+        precision (str): the graph's own precision (:data:`GRAPH_PRECISIONS`):
+            ``'fp32'`` as exported, ``'int8'`` when its convolutions were
+            quantized (``tools/deployment/quantize.py``).
+        calibration_images (int): how many images calibrated the
+            quantization (0 for an fp32 graph).
+        quantization (dict): how it was quantized (engine, quantized op
+            types, excluded nodes, calibration method; empty for fp32).
     """
     num_keypoints: int
     keypoint_names: List[str]
@@ -69,6 +82,11 @@ class DeployMetadata:
     resize: str = 'original'
     input_format: str = INPUT_FORMAT
     version: int = FORMAT_VERSION
+    # fields added after version 1 have defaults, so that graphs exported
+    # before them stay readable
+    precision: str = 'fp32'
+    calibration_images: int = 0
+    quantization: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def min_scale(self) -> float:
@@ -102,9 +120,15 @@ class DeployMetadata:
                 f'{source}: metadata format version '
                 f'{record.get("version")!r}, this runtime reads '
                 f'{FORMAT_VERSION}: export the model again')
-        names = {f.name for f in fields(cls)}
-        missing = sorted(names - set(record))
+        required = {f.name for f in fields(cls) if f.default is MISSING and
+                    f.default_factory is MISSING}
+        missing = sorted(required - set(record))
         if missing:
             raise DeployError(f'{source}: metadata_props[{METADATA_KEY!r}] '
                               f'lacks {", ".join(missing)}')
-        return cls(**{k: record[k] for k in names})
+        if record.get('precision', 'fp32') not in GRAPH_PRECISIONS:
+            raise DeployError(
+                f'{source}: metadata precision {record["precision"]!r} is '
+                f'not one of {", ".join(GRAPH_PRECISIONS)}')
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: record[k] for k in names if k in record})

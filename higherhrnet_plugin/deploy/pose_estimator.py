@@ -21,6 +21,45 @@ from .graph_nms_maps import GraphNmsMaps
 from .metadata import DeployError, DeployMetadata
 
 
+def graph_inputs(img: np.ndarray, meta: DeployMetadata
+                 ) -> Tuple[Dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The inputs of the graph described by ``meta`` for one BGR uint8
+    (H, W, 3) image (each (1, H_s, W_s, 3) uint8, the original test resize
+    at its scale), and the scale-1 view's center and scale (200 px
+    units)."""
+    feeds, center, scale = {}, None, None
+    for s, name in zip(meta.scales, meta.input_names):
+        resized, c, sc = resize_align_multi_scale(img, meta.input_size, s,
+                                                  meta.min_scale)
+        if meta.fixed_input_hw is not None and \
+                list(resized.shape[:2]) != list(meta.fixed_input_hw):
+            raise DeployError(
+                f'model: exported for {meta.fixed_input_hw[0]}x'
+                f'{meta.fixed_input_hw[1]} (h x w) inputs, this image '
+                f'needs {resized.shape[0]}x{resized.shape[1]}: export '
+                'with --dynamic')
+        feeds[name] = np.ascontiguousarray(resized[None])
+        if s == 1:
+            center, scale = c, sc
+    return feeds, center, scale
+
+
+def check_precision(meta: DeployMetadata, precision: str,
+                    source: str) -> None:
+    """Refuse in one line to run the graph of ``meta`` in ``precision``
+    other than its own: an int8 graph runs as ``int8`` only, and ``int8``
+    needs a quantized graph (``bf16`` executes an fp32 graph in bf16)."""
+    if meta.precision == 'int8' and precision != 'int8':
+        raise DeployError(
+            f'{source}: an int8 graph (quantized from '
+            f'{meta.calibration_images} calibration images), not '
+            f"{precision}: run it with precision 'int8'")
+    if meta.precision == 'fp32' and precision == 'int8':
+        raise DeployError(
+            f"{source}: an fp32 graph; precision 'int8' runs a graph "
+            'quantized by tools/deployment/quantize.py')
+
+
 class OnnxPoseEstimator:
     """People in an image, from a graph written by
     ``tools/deployment/export_onnx.py``.
@@ -39,6 +78,13 @@ class OnnxPoseEstimator:
             else (keypoints, flip indices, resize rule, decode options).
         backend (str): ``'onnxruntime'`` or ``'openvino'``.
         threads (int, optional): the engine's intra-op threads.
+        precision (str): ``'fp32'`` (an exported graph, as it is),
+            ``'int8'`` (a graph of ``tools/deployment/quantize.py``: its
+            convolutions in int8, preprocessing, flip-back and aggregation
+            in fp32) or ``'bf16'`` (the network of an fp32 graph in
+            bfloat16, its flip-back and aggregation in fp32: OpenVINO on a
+            CPU with bf16 execution). The graph's metadata says its
+            precision; a mismatch is refused in one line.
 
     Example:
         >>> estimator = OnnxPoseEstimator('higherhrnet_w32.onnx')
@@ -47,10 +93,13 @@ class OnnxPoseEstimator:
     """
 
     def __init__(self, model: str, backend: str = 'onnxruntime',
-                 threads: Optional[int] = None):
-        self.engine = load_backend(os.fspath(model), backend, threads)
+                 threads: Optional[int] = None, precision: str = 'fp32'):
+        self.engine = load_backend(os.fspath(model), backend, threads,
+                                   precision)
         self.metadata = DeployMetadata.from_json(self.engine.metadata,
                                                  os.fspath(model))
+        check_precision(self.metadata, precision, os.fspath(model))
+        self.precision = precision
         if sorted(self.engine.input_names) != sorted(
                 self.metadata.input_names):
             raise DeployError(
@@ -66,23 +115,9 @@ class OnnxPoseEstimator:
     def prepare(self, img: np.ndarray
                 ) -> Tuple[Dict[str, np.ndarray], np.ndarray, np.ndarray]:
         """The graph's inputs for one BGR uint8 (H, W, 3) image, and the
-        scale-1 view's center and scale (200 px units)."""
-        meta = self.metadata
-        feeds, center, scale = {}, None, None
-        for s, name in zip(meta.scales, meta.input_names):
-            resized, c, sc = resize_align_multi_scale(
-                img, meta.input_size, s, meta.min_scale)
-            if meta.fixed_input_hw is not None and \
-                    list(resized.shape[:2]) != list(meta.fixed_input_hw):
-                raise DeployError(
-                    f'model: exported for {meta.fixed_input_hw[0]}x'
-                    f'{meta.fixed_input_hw[1]} (h x w) inputs, this image '
-                    f'needs {resized.shape[0]}x{resized.shape[1]}: export '
-                    'with --dynamic')
-            feeds[name] = np.ascontiguousarray(resized[None])
-            if s == 1:
-                center, scale = c, sc
-        return feeds, center, scale
+        scale-1 view's center and scale (200 px units): :func:`graph_inputs`.
+        """
+        return graph_inputs(img, self.metadata)
 
     def run(self, feeds: Dict[str, np.ndarray]) -> List[np.ndarray]:
         """The graph on the inputs of one image (:meth:`prepare`): heatmaps

@@ -67,6 +67,19 @@ def tiny_onnx(deploy_dir, tiny_predictor):
     return out
 
 
+@pytest.fixture(scope='session')
+def tiny_int8(deploy_dir, tiny_onnx):
+    """The tiny graph quantized on three shared COCO images."""
+    from higherhrnet_plugin.deploy.quantization import quantize_graph
+    out = deploy_dir / 'tiny_int8.onnx'
+    calls = []
+    quantize_graph(str(tiny_onnx), str(out),
+                   [str(p) for p in sorted(SHARED_COCO.glob('*.jpg'))[:3]],
+                   progress=lambda: calls.append(1))
+    assert len(calls) == 3, 'one progress step per calibration image'
+    return out
+
+
 def assert_same_people(expected, got, where):
     """Same people in the same order: keypoints within 1e-3 px, keypoint
     and person scores within 1e-5."""
