@@ -3,7 +3,8 @@
     python tools/infer.py IMAGE_OR_DIR --config CONFIG --checkpoint CKPT
         [--out-dir work_dirs/infer] [--tta] [--device cpu] [--kpt-thr 0.1]
         [--max-pixels 25000000] [--trust-checkpoint]
-        [--backend pytorch|onnxruntime|openvino] [--onnx M.onnx] [--threads N]
+        [--backend pytorch|onnxruntime|openvino] [--onnx M.onnx]
+        [--threads N] [--precision fp32|bf16|int8]
 
 IMAGE_OR_DIR is one image or a folder (every image file in it, sorted by
 name; not recursive). Writes, without deleting anything already in OUT_DIR:
@@ -21,13 +22,15 @@ name; not recursive). Writes, without deleting anything already in OUT_DIR:
 configs: scales 2, 1, 0.5 plus flips, heatmaps aggregated before grouping),
 as ``tools/test.py --tta`` does (an exported graph holds those views). The
 checkpoint is loaded weights-only; ``--trust-checkpoint`` unpickles it fully
-(code in it runs). An image over ``--max-pixels`` is decoded
-reduced (a JPEG, by 2, 4 or 8) or skipped; its overlay is drawn reduced.
+(code in it runs). An image over ``--max-pixels`` is decoded reduced (a
+JPEG, by 2, 4 or 8) or skipped; its overlay is drawn reduced.
 
 ``--backend onnxruntime|openvino`` runs an exported graph (flip test inside;
 ``higherhrnet_plugin.deploy.OnnxPoseEstimator``): ``--onnx MODEL.onnx``, or
 without it CONFIG + CKPT exported first to ``OUT_DIR/model.onnx``. The same
-files are written; the overlays use the config's visualizer.
+files are written; the overlays use the config's visualizer. ``--precision
+bf16``: in bfloat16 (OpenVINO, a CPU with bf16); ``int8``: an ``--onnx`` graph
+of ``tools/deployment/quantize.py``. See docs/deployment.md.
 
 Bad input stops with one line on stderr and a nonzero exit code; an image in
 a folder that cannot be read is reported in one line and skipped (exit 1).
@@ -75,13 +78,22 @@ def parse_args(argv=None):
                         help='an ONNX file of tools/deployment/export_onnx.py '
                         '(onnxruntime/openvino; default: export CONFIG + '
                         'CKPT to OUT_DIR/model.onnx)')
-    parser.add_argument('--threads', type=int,
-                        help='onnxruntime/openvino threads (default: the '
-                        "engine's)")
+    parser.add_argument('--threads', type=int, help='onnxruntime/openvino '
+                        "threads (default: the engine's)")
+    parser.add_argument('--precision', default='fp32',
+                        choices=('fp32', 'bf16', 'int8'),
+                        help='onnxruntime/openvino: fp32 (default), bf16 '
+                        'or int8 (an --onnx graph of quantize.py)')
     add_trust_argument(parser)
     args = parser.parse_args(argv)
-    if args.backend == 'pytorch' and args.onnx:
-        parser.error('--onnx: needs --backend onnxruntime or openvino')
+    for name in ('onnx', 'precision'):
+        if args.backend == 'pytorch' and getattr(args, name) not in (
+                None, 'fp32'):
+            parser.error(f'--{name}: needs --backend onnxruntime or '
+                         'openvino')
+    if args.precision == 'int8' and args.onnx is None:
+        parser.error('--precision int8: needs --onnx, a graph of '
+                     'tools/deployment/quantize.py')
     if args.checkpoint is None and args.onnx is None:
         parser.error('--checkpoint is required (or --onnx with '
                      '--backend onnxruntime/openvino)')
@@ -107,7 +119,7 @@ def main(argv=None):
                     args.config, args.checkpoint, args.out_dir, args.tta)
                 predictor = OnnxPosePredictor(
                     onnx, args.config, args.backend, args.threads,
-                    kpt_thr=args.kpt_thr)
+                    kpt_thr=args.kpt_thr, precision=args.precision)
                 if args.tta and len(predictor.estimator.metadata.scales) < 2:
                     raise InferenceError(
                         f'--tta: {onnx!r} holds one scale (export it with '

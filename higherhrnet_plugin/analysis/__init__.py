@@ -7,5 +7,6 @@ __all__ = [
     'decode_benchmark', 'deploy_benchmark', 'error_breakdown',
     'generated_data', 'gpu_check', 'head_benchmark', 'head_benchmark_report',
     'head_configs', 'head_measurement', 'oracle_eval', 'original_parser',
-    'small_head_variants', 'test_throughput', 'training_memory'
+    'people_agreement', 'rendered_maps', 'small_head_variants',
+    'test_throughput', 'training_memory'
 ]

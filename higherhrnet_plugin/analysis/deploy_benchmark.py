@@ -1,6 +1,7 @@
 """Image-to-poses speed of the deployment backends against PyTorch eager.
 
-One real image, W32-512 (random weights), the flip test, in one process:
+One real image, W32-512 (random weights) or a trained checkpoint, the flip
+test, in one process:
 
 - ``original``: what the original code costs: its test resize, the
   network in eager mode (two forwards: the image and its flip), the
@@ -10,16 +11,25 @@ One real image, W32-512 (random weights), the flip test, in one process:
   pipeline (the eager network, our aggregation and decoder);
 - ``onnxruntime`` / ``openvino``: :class:`~higherhrnet_plugin.deploy.
   OnnxPoseEstimator` on the graph :func:`~higherhrnet_plugin.deploy.export.
-  export_onnx` writes (flip pass and aggregation inside).
+  export_onnx` writes (flip pass and aggregation inside), at each precision
+  (``onnxruntime-int8``: the graph quantized by :mod:`~higherhrnet_plugin.
+  deploy.quantization`; ``openvino-bf16``: executed in bfloat16).
 
 Every timed call starts from the decoded BGR image and ends with people in
 image pixels. Each method runs ``warmup`` times untimed, then ``repeats``
-times; the median is reported, in total and per stage
-(:data:`STAGES`: the stages' own calls are timed in place, by
-:class:`StageTimer`; ``preprocess`` is the rest of the run: the test resize,
-normalisation, and mapping the people back to the image). The poses of every backend are compared with
-``pytorch`` (same people, keypoint and score differences); ``original``'s
-are not (its decoder is compared bit for bit by ``benchmark_decode.py``).
+times; the median is reported, in total and per stage (:data:`STAGES`: the
+stages' own calls are timed in place, by :class:`StageTimer`;
+``preprocess`` is the rest of the run: the test resize, normalisation, and
+mapping the people back to the image). The poses of every backend are
+compared with ``pytorch`` (same people, keypoint and score differences);
+``original``'s are not (its decoder is compared bit for bit by
+``benchmark_decode.py``). The graphs' outputs are compared with the fp32
+graph's on ONNX Runtime.
+
+Random weights give maps no trained network gives (peaks almost
+everywhere), on which the decoder's cost is not a trained model's; with
+rendered maps (:mod:`.rendered_maps`) every method still runs its network,
+then decodes the maps rendered from the image's ground-truth poses.
 """
 import os.path as osp
 import tempfile
@@ -31,6 +41,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..deploy.metadata import PRECISIONS
 from . import original_parser
 
 METHODS = ('original', 'pytorch', 'onnxruntime', 'openvino')
@@ -101,9 +112,17 @@ def random_w32(config: str, seed: int = 0):
     return model
 
 
-def _original(model, input_size: int, timer: StageTimer) -> Callable:
+def run_name(method: str, precision: str = 'fp32') -> str:
+    """A method's name at a precision: ``onnxruntime`` at fp32,
+    ``onnxruntime-int8`` otherwise."""
+    return method if precision == 'fp32' else f'{method}-{precision}'
+
+
+def _original(model, input_size: int, timer: StageTimer,
+              rendered=None) -> Callable:
     """The original's image-to-poses: resize, eager forwards of the image
-    and its flip, aggregation, parser, ``get_final_preds``."""
+    and its flip, aggregation, parser, ``get_final_preds`` (aggregating
+    ``rendered``'s outputs in place of the network's when given)."""
     from mmpose.structures import PoseDataSample
 
     from ..core.resize_geometry import \
@@ -120,6 +139,8 @@ def _original(model, input_size: int, timer: StageTimer) -> Callable:
         with torch.no_grad():
             outputs = model.head.forward(model.extract_feat(inputs))
             flipped = model.head.forward(model.extract_feat(inputs.flip(-1)))
+            if rendered is not None:
+                outputs, flipped = rendered.outputs, rendered.flip_outputs
             size_wh = (resized.shape[1], resized.shape[0])
             with timer.stage('aggregation'):
                 det, tag = original_parser.aggregate(outputs, flipped,
@@ -133,8 +154,17 @@ def _original(model, input_size: int, timer: StageTimer) -> Callable:
     return run
 
 
-def _pytorch(model) -> Callable:
+def _pytorch(model, rendered=None) -> Callable:
+    """MMPose's ``inference_bottomup``; with ``rendered``, the head's real
+    aggregation runs and its result is replaced by ``rendered``'s."""
     from mmpose.apis import inference_bottomup
+    if rendered is not None:
+        aggregate = model.head.aggregate
+
+        def substituted(*args, **kwargs):
+            aggregate(*args, **kwargs)
+            return rendered.heatmaps, rendered.tags
+        model.head.aggregate = substituted
 
     def run(img):
         with torch.no_grad():
@@ -145,10 +175,23 @@ def _pytorch(model) -> Callable:
     return run
 
 
-def _deployed(onnx_file: str, backend: str, threads: int,
-              timer: StageTimer) -> Callable:
+def _deployed(onnx_file: str, backend: str, threads: int, precision: str,
+              timer: StageTimer, outputs: Dict[str, list],
+              rendered=None) -> Callable:
+    """``OnnxPoseEstimator.predict``; the graph's last outputs go into
+    ``outputs[run_name]``, and with ``rendered`` the decoder reads
+    ``rendered``'s maps instead."""
     from ..deploy import OnnxPoseEstimator
-    estimator = OnnxPoseEstimator(onnx_file, backend, threads)
+    estimator = OnnxPoseEstimator(onnx_file, backend, threads, precision)
+    name = run_name(backend, precision)
+    run_graph = estimator.run
+
+    def run_and_keep(feeds):
+        outputs[name] = run_graph(feeds)
+        if rendered is None:
+            return outputs[name]
+        return [rendered.heatmaps[0].numpy(), rendered.tags[0].numpy()]
+    estimator.run = run_and_keep
     timer.wrap(estimator, 'run', 'network')
     timer.wrap(estimator, 'decode', 'decode')
 
@@ -156,6 +199,20 @@ def _deployed(onnx_file: str, backend: str, threads: int,
         pred = estimator.predict(img)
         return pred.keypoints, pred.keypoint_scores, pred.instance_scores
     return run
+
+
+def output_errors(outputs: Dict[str, list], ref: str) -> Dict[str, dict]:
+    """The largest absolute difference of each graph's heatmaps and tags
+    from ``ref``'s, and ``ref``'s largest heatmap value (for scale)."""
+    if ref not in outputs:
+        return {}
+    errors = {}
+    for name, out in outputs.items():
+        errors[name] = dict(
+            heatmaps=float(np.abs(out[0] - outputs[ref][0]).max()),
+            tags=float(np.abs(out[1] - outputs[ref][1]).max()),
+            ref_heatmap_max=float(np.abs(outputs[ref][0]).max()))
+    return errors
 
 
 def compare(ref, got) -> Dict[str, float]:
@@ -189,24 +246,66 @@ def benchmark_deploy(config: str, image: str, repeats: int = 5,
                      threads: int = 2,
                      methods: Sequence[str] = METHODS,
                      warmup: int = 1,
-                     checkpoint: Optional[str] = None) -> dict:
+                     checkpoint: Optional[str] = None,
+                     precisions: Sequence[str] = ('fp32', ),
+                     calib_files: Sequence[str] = (),
+                     rendered_maps: Optional[str] = None) -> dict:
     """Median image-to-poses seconds of each method on ``image``, after
     ``warmup`` untimed runs (the poses are those of the last run), for the
     config's model with ``checkpoint``'s weights, or random ones
     (:func:`random_w32`) without.
 
+    The ONNX methods run at each of ``precisions`` (``int8``: the exported
+    graph quantized with ``calib_files``); one the engine or the CPU cannot
+    run is skipped with its one-line reason. With ``rendered_maps`` (a
+    reference vector of the image, :mod:`.rendered_maps`) every method runs
+    its network for real, then decodes the rendered maps.
+
     Returns:
         dict: ``image``, ``input_hw``, ``threads``, ``repeats``,
-        ``seconds`` (method -> median), ``stage_seconds`` (method ->
-        stage -> median, :data:`STAGES`), ``runs`` (method -> all times),
-        ``poses`` (method -> :func:`compare` with ``pytorch``) and
+        ``seconds`` (name -> median), ``stage_seconds`` (name ->
+        stage -> median, :data:`STAGES`), ``runs`` (name -> all times),
+        ``poses`` (name -> :func:`compare` with ``pytorch``),
+        ``output_errors`` (:func:`output_errors` against the fp32 graph on
+        ONNX Runtime), ``skipped`` (name -> reason) and
         ``export_seconds``.
     """
+    from ..deploy.export import test_input_size
+    img = _check_inputs(config, image, methods, checkpoint)
+    torch.set_num_threads(threads)
+    model = random_w32(config) if checkpoint is None else \
+        _trained(config, checkpoint)
     from mmengine.config import Config
     from mmengine.dataset import Compose
-    from mmengine.utils import ProgressBar
+    input_size = test_input_size(Compose(
+        Config.fromfile(config).test_dataloader.dataset.pipeline))
+    rendered = _rendered(rendered_maps, model, img, input_size)
+    with tempfile.TemporaryDirectory() as tmp:
+        graphs, export_seconds = _graphs(model, tmp, input_size, methods,
+                                         precisions, calib_files)
+        timer = StageTimer()
+        outputs: Dict[str, list] = {}
+        runners, skipped = _runners(model, methods, precisions, graphs,
+                                    threads, input_size, timer, outputs,
+                                    rendered)
+        times, stages, poses = _time(runners, img, warmup, repeats, timer)
+    ref = poses.get('pytorch')
+    return dict(
+        image=image, input_hw=_input_hw(img, input_size), threads=threads,
+        repeats=repeats, export_seconds=export_seconds, skipped=skipped,
+        rendered_maps=rendered_maps,
+        seconds={n: float(np.median(t)) for n, t in times.items()},
+        stage_seconds={n: {k: float(np.median([r[k] for r in runs]))
+                           for k in runs[0]} for n, runs in stages.items()},
+        runs=times,
+        output_errors=output_errors(outputs, 'onnxruntime'),
+        poses={n: compare(ref, p) for n, p in poses.items()
+               if n != 'original'} if ref is not None else {})
 
-    from ..deploy.export import export_onnx, test_input_size
+
+def _check_inputs(config: str, image: str, methods: Sequence[str],
+                  checkpoint: Optional[str]) -> np.ndarray:
+    """The decoded image, or a one-line :class:`BenchmarkError`."""
     for name in methods:
         if name not in METHODS:
             raise BenchmarkError(f'--methods: {name!r} is not one of '
@@ -218,59 +317,108 @@ def benchmark_deploy(config: str, image: str, repeats: int = 5,
         raise BenchmarkError(f'--image: cannot read {image!r}')
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise BenchmarkError(f'--checkpoint: no such file {checkpoint!r}')
-    torch.set_num_threads(threads)
-    if checkpoint is None:
-        model = random_w32(config)
-    else:
-        from mmpose.apis import init_model
-        model = init_model(config, checkpoint, device='cpu').eval()
-    cfg = Config.fromfile(config)
-    input_size = test_input_size(Compose(cfg.test_dataloader.dataset.pipeline))
-    runners, export_seconds = {}, None
-    with tempfile.TemporaryDirectory() as tmp:
-        if set(methods) & {'onnxruntime', 'openvino'}:
-            onnx_file = osp.join(tmp, 'w32.onnx')
-            t = time.perf_counter()
-            export_onnx(model, onnx_file, dynamic=True, input_size=input_size)
-            export_seconds = time.perf_counter() - t
-        timer = StageTimer()
-        # after the export, which traces these calls
-        for obj, attr in ((model, 'extract_feat'), (model.head, 'forward')):
-            timer.wrap(obj, attr, 'network')
-        timer.wrap(model.head, 'aggregate', 'aggregation')
-        timer.wrap(model.head.decoder, 'batch_decode', 'decode')
-        for name in methods:
-            if name == 'original':
-                runners[name] = _original(model, input_size, timer)
-            elif name == 'pytorch':
-                runners[name] = _pytorch(model)
-            else:
-                runners[name] = _deployed(onnx_file, name, threads, timer)
-        times = {name: [] for name in methods}
-        stages = {name: [] for name in methods}
-        poses = {}
-        bar = ProgressBar(len(methods) * (repeats + warmup))
-        for name, run in runners.items():
-            for i in range(warmup + repeats):
-                timer.reset()
-                t = time.perf_counter()
-                poses[name] = run(img)
-                if i >= warmup:
-                    times[name].append(time.perf_counter() - t)
-                    stages[name].append(timer.split(times[name][-1]))
-                bar.update()
+    return img
+
+
+def _trained(config: str, checkpoint: str):
+    from mmpose.apis import init_model
+    return init_model(config, checkpoint, device='cpu').eval()
+
+
+def _rendered(path: Optional[str], model, img: np.ndarray, input_size: int):
+    """The :class:`RenderedMaps` of ``path``, checked against the image's
+    network input size."""
+    if path is None:
+        return None
+    from .rendered_maps import load_rendered_maps
+    try:
+        rendered = load_rendered_maps(path, model.head,
+                                      model.dataset_meta['flip_indices'])
+    except ValueError as e:
+        raise BenchmarkError(str(e))
+    hw = _input_hw(img, input_size)
+    if list(rendered.input_hw) != hw:
+        raise BenchmarkError(
+            f'--rendered-maps: {path!r} is for a {rendered.input_hw[0]}x'
+            f'{rendered.input_hw[1]} input, the image needs {hw[0]}x{hw[1]}')
+    return rendered
+
+
+def _graphs(model, tmp: str, input_size: int, methods: Sequence[str],
+            precisions: Sequence[str], calib_files: Sequence[str]):
+    """The fp32 graph (and with ``int8`` its quantized copy) in ``tmp``:
+    precision -> file (bf16 runs the fp32 graph), and the export's
+    seconds."""
+    from ..deploy.export import export_onnx
+    if not set(methods) & {'onnxruntime', 'openvino'}:
+        return {}, None
+    fp32 = osp.join(tmp, 'model.onnx')
+    t = time.perf_counter()
+    export_onnx(model, fp32, dynamic=True, input_size=input_size)
+    graphs = dict(fp32=fp32, bf16=fp32)
+    seconds = time.perf_counter() - t
+    if 'int8' in precisions:
+        from mmengine.utils import ProgressBar
+
+        from ..deploy.quantization import quantize_graph
+        if not calib_files:
+            raise BenchmarkError('--precision int8: no calibration images '
+                                 '(--calib-images)')
+        graphs['int8'] = osp.join(tmp, 'model_int8.onnx')
+        print(f'calibrating on {len(calib_files)} image(s)', flush=True)
+        quantize_graph(fp32, graphs['int8'], calib_files,
+                       progress=ProgressBar(len(calib_files)).update)
         print(flush=True)
-    resized_hw = _input_hw(img, input_size)
-    ref = poses.get('pytorch')
-    return dict(
-        image=image, input_hw=resized_hw, threads=threads, repeats=repeats,
-        export_seconds=export_seconds,
-        seconds={n: float(np.median(t)) for n, t in times.items()},
-        stage_seconds={n: {k: float(np.median([r[k] for r in runs]))
-                           for k in runs[0]} for n, runs in stages.items()},
-        runs=times,
-        poses={n: compare(ref, p) for n, p in poses.items()
-               if n != 'original'} if ref is not None else {})
+    return graphs, seconds
+
+
+def _runners(model, methods, precisions, graphs, threads, input_size, timer,
+             outputs, rendered):
+    """name -> run(img) of every method (and precision), and the skipped
+    ones' reasons; the timer wraps the eager model after the export."""
+    from ..deploy import DeployError
+    for obj, attr in ((model, 'extract_feat'), (model.head, 'forward')):
+        timer.wrap(obj, attr, 'network')
+    timer.wrap(model.head, 'aggregate', 'aggregation')
+    timer.wrap(model.head.decoder, 'batch_decode', 'decode')
+    runners, skipped = {}, {}
+    for method in methods:
+        if method == 'original':
+            runners[method] = _original(model, input_size, timer, rendered)
+        elif method == 'pytorch':
+            runners[method] = _pytorch(model, rendered)
+        else:
+            for precision in (p for p in PRECISIONS if p in precisions):
+                name = run_name(method, precision)
+                try:
+                    runners[name] = _deployed(graphs[precision], method,
+                                              threads, precision, timer,
+                                              outputs, rendered)
+                except DeployError as e:
+                    skipped[name] = str(e)
+    return runners, skipped
+
+
+def _time(runners: Dict[str, Callable], img: np.ndarray, warmup: int,
+          repeats: int, timer: StageTimer):
+    """Each runner ``warmup`` times, then ``repeats`` times timed: times
+    and stages per name, and the poses of each one's last run."""
+    from mmengine.utils import ProgressBar
+    times = {name: [] for name in runners}
+    stages = {name: [] for name in runners}
+    poses = {}
+    bar = ProgressBar(len(runners) * (repeats + warmup))
+    for name, run in runners.items():
+        for i in range(warmup + repeats):
+            timer.reset()
+            t = time.perf_counter()
+            poses[name] = run(img)
+            if i >= warmup:
+                times[name].append(time.perf_counter() - t)
+                stages[name].append(timer.split(times[name][-1]))
+            bar.update()
+    print(flush=True)
+    return times, stages, poses
 
 
 def _input_hw(img: np.ndarray, input_size: int):
@@ -292,7 +440,8 @@ def format_table(result: dict) -> str:
         same = '' if pose is None else (
             'yes' if same_poses(pose) else
             f'no ({pose["people"]} people, max {pose["max_keypoint_px"]:.2g}'
-            f' px, {pose["max_score"]:.2g} score)')
+            f' px, {pose["max_score"]:.2g} score)' if pose['same_count']
+            else f'no ({pose["people"]} people)')
         if pose is not None and same == 'yes' and name != 'pytorch':
             same += (f' (max {pose["max_keypoint_px"]:.1e} px, '
                      f'{pose["max_score"]:.1e} score)')
@@ -313,4 +462,16 @@ def format_stage_table(result: dict) -> str:
         cells = [f'{stages[s] * 1e3:.0f}' if s in stages else 'in network'
                  for s in STAGES]
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def format_output_errors(result: dict) -> str:
+    """A Markdown table: each graph's largest heatmap and tag differences
+    from the fp32 graph on ONNX Runtime (the only accuracy statement for
+    random weights)."""
+    errors = result['output_errors']
+    lines = ['| method | max abs heatmap diff | max abs tag diff | '
+             'largest heatmap value (fp32) |', '|---|---:|---:|---:|']
+    lines += [f'| {n} | {e["heatmaps"]:.2g} | {e["tags"]:.2g} | '
+              f'{e["ref_heatmap_max"]:.3g} |' for n, e in errors.items()]
     return '\n'.join(lines)

@@ -78,3 +78,54 @@ def test_bad_data_root_is_one_line(tmp_path, tiny_checkpoint):
     assert lines[-1].startswith('--data-root: no annotation file'), \
         proc.stderr
     assert 'Traceback' not in proc.stderr
+
+
+def test_precisions_rows_and_people_agreement(tmp_path, tiny_checkpoint,
+                                              tiny_onnx, tiny_int8):
+    """--precision runs each ONNX backend at each precision (a bf16 run the
+    CPU cannot do is skipped with its reason), against the first backend:
+    fp32 the same people, the others paired (agreement), also on
+    --agreement-images."""
+    from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
+    from conftest import SHARED_COCO
+    data = tmp_path / 'syn'
+    make_synthetic_coco(str(data), num_train=1, num_val=1,
+                        image_size=(256, 256))
+    config = tmp_path / 'capped.py'
+    config.write_text(f"_base_ = ['{TINY_CONFIG}']\n"
+                      'model = dict(head=dict(decoder=dict('
+                      'decode_max_instances=30)))\n')
+    extra = tmp_path / 'extra'
+    extra.mkdir()
+    (extra / '000000000785.jpg').symlink_to(SHARED_COCO / '000000000785.jpg')
+    proc = _run(config, tiny_checkpoint, '--data-root', data, '--out-dir',
+                tmp_path / 'out', '--backends', 'onnxruntime', 'openvino',
+                '--onnx', tiny_onnx, '--int8-onnx', tiny_int8,
+                '--precision', 'fp32', 'bf16', 'int8', '--agreement-images',
+                extra, '--threads', 2, '--json', tmp_path / 'ap.json',
+                cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads((tmp_path / 'ap.json').read_text())
+    ran = set(result['metrics'])
+    assert {'onnxruntime', 'onnxruntime-int8', 'openvino',
+            'openvino-int8'} <= ran
+    assert 'onnxruntime-bf16' in result['skipped']
+    assert ('openvino-bf16' in ran) != ('openvino-bf16' in result['skipped'])
+    assert result['vs_first']['openvino']['same']
+    assert result['precisions']['openvino-int8'] == 'int8'
+    for split in ('val', 'extra'):
+        agreement = result['agreement'][split]['onnxruntime-int8']
+        assert agreement['images'] == 1
+        assert agreement['max'] is None or \
+            0 <= agreement['median'] <= agreement['max']
+    assert 'onnxruntime-bf16: skipped: ' in proc.stdout
+    assert '| onnxruntime-int8 | ' in proc.stdout
+
+
+def test_int8_without_its_graph_is_one_line(tmp_path, tiny_checkpoint):
+    proc = _run(TINY_CONFIG, tiny_checkpoint, '--data-root', tmp_path,
+                '--precision', 'int8', cwd=tmp_path)
+    assert proc.returncode != 0 and 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].endswith(
+        'error: --precision int8: needs --int8-onnx, a graph of '
+        'tools/deployment/quantize.py'), proc.stderr

@@ -19,6 +19,9 @@ TOOL = REPO / 'tools' / 'analysis' / 'benchmark_deploy.py'
     (['--config', 'no_such.py'], "config: no such file 'no_such.py'"),
     (['--checkpoint', 'no_such.pth'],
      "--checkpoint: no such file 'no_such.pth'"),
+    (['--calib-num', '0'], '--calib-num: must be >= 1'),
+    (['--rendered-maps', 'no_such.npz'],
+     "--rendered-maps: no such file 'no_such.npz'"),
 ])
 def test_bad_option_is_one_line(args, culprit):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
