@@ -1,5 +1,6 @@
 """Every ``python`` block of README.md runs, from a folder that has the
-repository's ``configs/`` as the README's examples expect."""
+repository's ``configs/``, with ``../shared`` beside it, as the README's
+examples expect."""
 import os
 import re
 import subprocess
@@ -13,6 +14,9 @@ BLOCK = re.compile(r'^```python\n(.*?)^```', re.S | re.M)
 def test_readme_python_blocks_run(tmp_path):
     blocks = BLOCK.findall((ROOT / 'README.md').read_text())
     assert blocks, 'README.md has no python block'
+    (tmp_path / 'shared').symlink_to(ROOT.parent / 'shared')
+    tmp_path = tmp_path / 'repo'
+    tmp_path.mkdir()
     (tmp_path / 'configs').symlink_to(ROOT / 'configs')
     scripts = []
     for i, block in enumerate(blocks):
