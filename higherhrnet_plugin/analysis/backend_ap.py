@@ -36,14 +36,14 @@ from .people_agreement import image_agreement, summarise_agreement
 
 BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
 #: the metrics of the table, CocoMetric's names (prefix ``coco/``)
-TABLE_METRICS = ('AP', 'AP .5', 'AP (M)', 'AP (L)')
+_TABLE_METRICS = ('AP', 'AP .5', 'AP (M)', 'AP (L)')
 
 
 class BackendAPError(ValueError):
     """Bad input; ``str()`` is one line naming the culprit."""
 
 
-def val_split(config: str, data_root: str):
+def _val_split(config: str, data_root: str):
     """The config's test dataset (no pipeline) rooted at ``data_root``, and
     its config."""
     import higherhrnet_plugin  # noqa: F401  (registers the datasets)
@@ -61,7 +61,7 @@ def val_split(config: str, data_root: str):
     return DATASETS.build(dataset_cfg), cfg
 
 
-def coco_metric(cfg, ann_file: str, dataset_meta: dict, outfile_prefix: str):
+def _coco_metric(cfg, ann_file: str, dataset_meta: dict, outfile_prefix: str):
     """The config's ``test_evaluator`` (one CocoMetric) on ``ann_file``,
     writing ``outfile_prefix.keypoints.json``."""
     from mmpose.registry import METRICS
@@ -77,7 +77,7 @@ def coco_metric(cfg, ann_file: str, dataset_meta: dict, outfile_prefix: str):
     return metric
 
 
-def backend_predictors(config: str, checkpoint: str,
+def _backend_predictors(config: str, checkpoint: str,
                        backends: Sequence[str], out_dir: str,
                        onnx: Optional[str] = None,
                        threads: Optional[int] = None,
@@ -125,7 +125,7 @@ def backend_predictors(config: str, checkpoint: str,
     return predictors, skipped
 
 
-def predict_all(predictors: Dict[str, Callable], path: str) -> dict:
+def _predict_all(predictors: Dict[str, Callable], path: str) -> dict:
     """Each predictor's people of the image ``path`` (read once): name ->
     (keypoints (N, K, 2) in image pixels, keypoint scores, person scores),
     float64."""
@@ -145,6 +145,32 @@ def predict_all(predictors: Dict[str, Callable], path: str) -> dict:
     return poses
 
 
+def _predict_splits(predictors: dict, metrics: dict, infos: List[dict],
+                    agreement_images: Sequence[str]) -> Dict[str, list]:
+    """Every predictor's poses on each val image (fed to its metric) and
+    on each of ``agreement_images``: ``{'val': [...], 'extra': [...]}``,
+    one :func:`_predict_all` dict an image."""
+    from mmengine.utils import ProgressBar
+    runs: Dict[str, List[dict]] = {}
+    bar = ProgressBar(len(infos) + len(agreement_images))
+    for info in infos:
+        poses = _predict_all(predictors, info['img_path'])
+        for name, (kpts, scores, inst) in poses.items():
+            # no gt_instances: as the bottom-up test pipeline packs none
+            # with bbox_scales, CocoMetric takes areas from the keypoints
+            metrics[name].process([], [dict(
+                id=info['id'], img_id=info['img_id'], gt_instances={},
+                pred_instances=dict(keypoints=kpts, keypoint_scores=scores,
+                                    bbox_scores=inst))])
+        runs.setdefault('val', []).append(poses)
+        bar.update()
+    for path in agreement_images:
+        runs.setdefault('extra', []).append(_predict_all(predictors, path))
+        bar.update()
+    print(flush=True)  # after the progress bar
+    return runs
+
+
 def evaluate_backends(config: str, checkpoint: str, data_root: str,
                       out_dir: str, backends: Sequence[str] = BACKENDS,
                       onnx: Optional[str] = None,
@@ -153,7 +179,7 @@ def evaluate_backends(config: str, checkpoint: str, data_root: str,
                       int8_onnx: Optional[str] = None,
                       agreement_images: Sequence[str] = ()) -> dict:
     """Predict the val split with each backend at each precision
-    (:func:`backend_predictors`) and evaluate each.
+    (:func:`_backend_predictors`) and evaluate each.
 
     Returns:
         dict: ``metrics`` (name -> CocoMetric's ``coco/...`` values),
@@ -167,36 +193,19 @@ def evaluate_backends(config: str, checkpoint: str, data_root: str,
         ``precisions`` (name -> its precision) and ``skipped`` (name -> why
         it could not run).
     """
-    from mmengine.utils import ProgressBar
-    dataset, cfg = val_split(config, data_root)
+    dataset, cfg = _val_split(config, data_root)
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     if not infos:
         raise BackendAPError(f'--data-root: the val split of {data_root!r} '
                              'has no images')
     os.makedirs(out_dir, exist_ok=True)
-    predictors, skipped = backend_predictors(
+    predictors, skipped = _backend_predictors(
         config, checkpoint, backends, out_dir, onnx, threads, precisions,
         int8_onnx)
     names = list(predictors)
-    metrics = {name: coco_metric(cfg, dataset.ann_file, dataset.metainfo,
+    metrics = {name: _coco_metric(cfg, dataset.ann_file, dataset.metainfo,
                                  osp.join(out_dir, name)) for name in names}
-    runs: Dict[str, List[dict]] = {}
-    bar = ProgressBar(len(infos) + len(agreement_images))
-    for info in infos:
-        poses = predict_all(predictors, info['img_path'])
-        for name, (kpts, scores, inst) in poses.items():
-            # no gt_instances: as the bottom-up test pipeline packs none
-            # with bbox_scales, CocoMetric takes areas from the keypoints
-            metrics[name].process([], [dict(
-                id=info['id'], img_id=info['img_id'], gt_instances={},
-                pred_instances=dict(keypoints=kpts, keypoint_scores=scores,
-                                    bbox_scores=inst))])
-        runs.setdefault('val', []).append(poses)
-        bar.update()
-    for path in agreement_images:
-        runs.setdefault('extra', []).append(predict_all(predictors, path))
-        bar.update()
-    print(flush=True)
+    runs = _predict_splits(predictors, metrics, infos, agreement_images)
     values = {name: _evaluate(metric, len(infos))
               for name, metric in metrics.items()}
     return dict(
@@ -237,14 +246,14 @@ def format_table(result: dict) -> str:
     :mod:`.people_agreement`)."""
     names = list(result['metrics'])
     agreement = result['agreement']['val']
-    lines = ['| backend | ' + ' | '.join(TABLE_METRICS) +
+    lines = ['| backend | ' + ' | '.join(_TABLE_METRICS) +
              f' | people | max keypoint diff vs {names[0]} (px) | '
              'max score diff | images differing | images with as many '
              'people | keypoint shift median / p95 / max (px) |',
-             '|---|' + '---:|' * (len(TABLE_METRICS) + 6)]
+             '|---|' + '---:|' * (len(_TABLE_METRICS) + 6)]
     for name in names:
         values = result['metrics'][name]
-        aps = ' | '.join(f'{values["coco/" + m]:.4f}' for m in TABLE_METRICS)
+        aps = ' | '.join(f'{values["coco/" + m]:.4f}' for m in _TABLE_METRICS)
         vs = result['vs_first'].get(name)
         diff = ' | | | | ' if vs is None else (
             f'{vs["max_keypoint_px"]:.1e} | {vs["max_score"]:.1e} | '

@@ -18,7 +18,7 @@ test, in one process:
 Every timed call starts from the decoded BGR image and ends with people in
 image pixels. Each method runs ``warmup`` times untimed, then ``repeats``
 times; the median is reported, in total and per stage (:data:`STAGES`: the
-stages' own calls are timed in place, by :class:`StageTimer`;
+stages' own calls are timed in place, by :class:`_StageTimer`;
 ``preprocess`` is the rest of the run: the test resize, normalisation, and
 mapping the people back to the image). The poses of every backend are
 compared with ``pytorch`` (same people, keypoint and score differences);
@@ -58,7 +58,7 @@ class BenchmarkError(ValueError):
     """Bad benchmark input; ``str()`` is one line naming it."""
 
 
-class StageTimer:
+class _StageTimer:
     """Seconds per stage, summed over the calls timed since
     :meth:`reset`."""
 
@@ -95,7 +95,7 @@ class StageTimer:
         return {n: out[n] for n in STAGES if n in out}
 
 
-def random_w32(config: str, seed: int = 0):
+def _random_w32(config: str, seed: int = 0):
     """The config's model with PyTorch's random init (no pretrained
     backbone), output layers amplified by ``WEIGHT_GAIN``."""
     from mmengine.config import Config
@@ -118,7 +118,7 @@ def run_name(method: str, precision: str = 'fp32') -> str:
     return method if precision == 'fp32' else f'{method}-{precision}'
 
 
-def _original(model, input_size: int, timer: StageTimer,
+def _original(model, input_size: int, timer: _StageTimer,
               rendered=None) -> Callable:
     """The original's image-to-poses: resize, eager forwards of the image
     and its flip, aggregation, parser, ``get_final_preds`` (aggregating
@@ -176,7 +176,7 @@ def _pytorch(model, rendered=None) -> Callable:
 
 
 def _deployed(onnx_file: str, backend: str, threads: int, precision: str,
-              timer: StageTimer, outputs: Dict[str, list],
+              timer: _StageTimer, outputs: Dict[str, list],
               rendered=None) -> Callable:
     """``OnnxPoseEstimator.predict``; the graph's last outputs go into
     ``outputs[run_name]``, and with ``rendered`` the decoder reads
@@ -253,7 +253,7 @@ def benchmark_deploy(config: str, image: str, repeats: int = 5,
     """Median image-to-poses seconds of each method on ``image``, after
     ``warmup`` untimed runs (the poses are those of the last run), for the
     config's model with ``checkpoint``'s weights, or random ones
-    (:func:`random_w32`) without.
+    (:func:`_random_w32`) without.
 
     The ONNX methods run at each of ``precisions`` (``int8``: the exported
     graph quantized with ``calib_files``); one the engine or the CPU cannot
@@ -273,7 +273,7 @@ def benchmark_deploy(config: str, image: str, repeats: int = 5,
     from ..deploy.export import test_input_size
     img = _check_inputs(config, image, methods, checkpoint)
     torch.set_num_threads(threads)
-    model = random_w32(config) if checkpoint is None else \
+    model = _random_w32(config) if checkpoint is None else \
         _trained(config, checkpoint)
     from mmengine.config import Config
     from mmengine.dataset import Compose
@@ -283,7 +283,7 @@ def benchmark_deploy(config: str, image: str, repeats: int = 5,
     with tempfile.TemporaryDirectory() as tmp:
         graphs, export_seconds = _graphs(model, tmp, input_size, methods,
                                          precisions, calib_files)
-        timer = StageTimer()
+        timer = _StageTimer()
         outputs: Dict[str, list] = {}
         runners, skipped = _runners(model, methods, precisions, graphs,
                                     threads, input_size, timer, outputs,
@@ -400,7 +400,7 @@ def _runners(model, methods, precisions, graphs, threads, input_size, timer,
 
 
 def _time(runners: Dict[str, Callable], img: np.ndarray, warmup: int,
-          repeats: int, timer: StageTimer):
+          repeats: int, timer: _StageTimer):
     """Each runner ``warmup`` times, then ``repeats`` times timed: times
     and stages per name, and the poses of each one's last run."""
     from mmengine.utils import ProgressBar

@@ -13,7 +13,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 
-def keypoint_shifts(ref: np.ndarray, got: np.ndarray) -> np.ndarray:
+def _keypoint_shifts(ref: np.ndarray, got: np.ndarray) -> np.ndarray:
     """The keypoint shifts (px) of the paired people of ``ref`` (N, K, 2)
     and ``got`` (M, K, 2): (min(N, M) * K,), empty if either has nobody."""
     from scipy.optimize import linear_sum_assignment
@@ -30,7 +30,7 @@ def keypoint_shifts(ref: np.ndarray, got: np.ndarray) -> np.ndarray:
 def image_agreement(ref: np.ndarray, got: np.ndarray) -> Dict[str, object]:
     """One image: ``same_count`` and the paired people's ``shifts``."""
     return dict(same_count=len(ref) == len(got),
-                shifts=keypoint_shifts(ref, got))
+                shifts=_keypoint_shifts(ref, got))
 
 
 def summarise_agreement(images: Sequence[Dict[str, object]]

@@ -15,7 +15,7 @@ from ..core.prediction import Prediction
 from .pytorch_predictor import PyTorchPosePredictor, load_config
 
 #: the file an on-the-fly export writes into the output folder
-EXPORTED_ONNX = 'model.onnx'
+_EXPORTED_ONNX = 'model.onnx'
 
 
 def export_for_inference(config: str, checkpoint: str, out_dir: str,
@@ -26,7 +26,7 @@ def export_for_inference(config: str, checkpoint: str, out_dir: str,
     from ..deploy.export import export_onnx, test_input_size
     tta_model = load_config(config, tta).get('tta_model') if tta else None
     predictor = PyTorchPosePredictor(config, checkpoint)
-    out_file = osp.join(out_dir, EXPORTED_ONNX)
+    out_file = osp.join(out_dir, _EXPORTED_ONNX)
     views = dict(scales=tuple(tta_model.scales),
                  flip_test=tta_model.get('flip_test', True)) if tta else {}
     try:

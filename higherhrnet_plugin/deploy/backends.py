@@ -110,7 +110,7 @@ def openvino_config(precision: str, threads: Optional[int],
     return config
 
 
-class CompiledRequest:
+class _CompiledRequest:
     """One compiled OpenVINO model run as the graph."""
 
     def __init__(self, compiled):
@@ -163,7 +163,7 @@ class OpenVINOBackend:
                     core, lambda: core.read_model(path), config,
                     dict(config, INFERENCE_PRECISION_HINT='f32'))
             else:
-                self.request = CompiledRequest(
+                self.request = _CompiledRequest(
                     core.compile_model(model, 'CPU', config))
         except DeployError:
             raise

@@ -13,6 +13,7 @@ what decoding needs (:class:`~.metadata.DeployMetadata`). Needs torch,
 MMPose and ``onnx``.
 """
 import os
+import tempfile
 import warnings
 from typing import Optional, Sequence, Tuple
 
@@ -22,13 +23,14 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..models.pose_estimators import FlipBatchBottomupPoseEstimator
-from .metadata import METADATA_KEY, DeployError, DeployMetadata
+from .graph_file import save_graph
+from .metadata import DeployError, DeployMetadata
 
 # Resize with ``sizes`` and the opset-11 ops the graph uses
-MIN_OPSET = 11
+_MIN_OPSET = 11
 
 
-def input_name(scale: float) -> str:
+def _input_name(scale: float) -> str:
     """The graph input of the view at ``scale``: ``image`` at scale 1."""
     return 'image' if scale == 1 else f'image_x{scale:g}'
 
@@ -153,7 +155,7 @@ def deploy_metadata(pose_estimator: nn.Module,
         flip_indices=[int(i) for i in meta['flip_indices']],
         flip_test=bool(flip_test),
         scales=[float(s) for s in scales],
-        input_names=[input_name(float(s)) for s in scales],
+        input_names=[_input_name(float(s)) for s in scales],
         input_size=int(input_size),
         fixed_input_hw=list(fixed_input_hw) if fixed_input_hw else None,
         heatmap_levels=heatmap_levels,
@@ -161,7 +163,7 @@ def deploy_metadata(pose_estimator: nn.Module,
         nms_in_graph=bool(nms_in_graph))
 
 
-def example_inputs(metadata: DeployMetadata,
+def _example_inputs(metadata: DeployMetadata,
                    shape_hw: Tuple[int, int]) -> Tuple[Tensor, ...]:
     """Random uint8 images for tracing: (1, H, W, 3) at scale 1, the other
     views scaled by ``s / 1`` as the original resize makes them."""
@@ -208,21 +210,8 @@ def export_onnx(pose_estimator: nn.Module,
     Returns:
         DeployMetadata: what was written into ``metadata_props``.
     """
-    import onnx
-    codec = pose_estimator.head.decoder
-    if codec is not None:
-        if shape_hw is None:
-            shape_hw = (int(codec.input_size[1]), int(codec.input_size[0]))
-        if input_size is None:
-            input_size = min(codec.input_size)
-    if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
-        raise DeployError(
-            f'--opset: {opset} is outside {MIN_OPSET}..'
-            f'{onnx.defs.onnx_opset_version()} (onnx {onnx.__version__})')
-    for s in scales:
-        if any((v * s) % 64 for v in shape_hw):
-            raise DeployError(f'--shape: {shape_hw[0]}x{shape_hw[1]} at scale '
-                              f'{s:g} is not a multiple of 64')
+    shape_hw, input_size = _check_export(pose_estimator, scales, shape_hw,
+                                         opset, input_size)
     metadata = deploy_metadata(pose_estimator, scales, flip_test,
                                None if dynamic else tuple(shape_hw),
                                input_size, heatmap_levels, nms_in_graph)
@@ -230,34 +219,63 @@ def export_onnx(pose_estimator: nn.Module,
         pose_estimator.eval(), metadata.flip_indices, scales, flip_test,
         heatmap_levels,
         metadata.decode['nms_kernel'] if nms_in_graph else None).eval()
-    inputs = example_inputs(metadata, shape_hw)
-    dynamic_axes = None
-    if dynamic:
-        dynamic_axes = {name: {0: 'batch', 1: f'{name}_height',
-                               2: f'{name}_width'}
-                        for name in metadata.input_names}
-        dynamic_axes.update({name: {0: 'batch', 2: 'height', 3: 'width'}
-                             for name in metadata.output_names})
-    partial = out_file + '.partial'
-    try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter('ignore', DeprecationWarning)
-            # the head's Python branches on static channel counts
-            warnings.simplefilter('ignore', torch.jit.TracerWarning)
-            # the TorchScript exporter: it traces the head's size arithmetic
-            # as shape ops, which keeps H and W dynamic without constraints
-            torch.onnx.export(
-                graph, inputs, partial, dynamo=False,
-                input_names=metadata.input_names,
-                output_names=list(metadata.output_names),
-                dynamic_axes=dynamic_axes,
-                opset_version=opset)
-        model = onnx.load(partial)
-        entry = model.metadata_props.add()
-        entry.key, entry.value = METADATA_KEY, metadata.to_json()
-        onnx.save(model, partial)
-        os.replace(partial, out_file)  # never a half-written OUT.onnx
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    _trace_to_file(graph, _example_inputs(metadata, shape_hw), metadata,
+                   out_file, _dynamic_axes(metadata) if dynamic else None,
+                   opset)
     return metadata
+
+
+def _check_export(pose_estimator: nn.Module, scales: Sequence[float],
+                  shape_hw: Optional[Tuple[int, int]], opset: int,
+                  input_size: Optional[int]) -> Tuple[Tuple[int, int], int]:
+    """``(shape_hw, input_size)`` with the codec's defaults filled in, or a
+    one-line error for an opset this ``onnx`` lacks or a size that is not a
+    multiple of 64 at some scale."""
+    import onnx
+    codec = pose_estimator.head.decoder
+    if codec is not None:
+        if shape_hw is None:
+            shape_hw = (int(codec.input_size[1]), int(codec.input_size[0]))
+        if input_size is None:
+            input_size = min(codec.input_size)
+    if not _MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+        raise DeployError(
+            f'--opset: {opset} is outside {_MIN_OPSET}..'
+            f'{onnx.defs.onnx_opset_version()} (onnx {onnx.__version__})')
+    for s in scales:
+        if any((v * s) % 64 for v in shape_hw):
+            raise DeployError(f'--shape: {shape_hw[0]}x{shape_hw[1]} at scale '
+                              f'{s:g} is not a multiple of 64')
+    return shape_hw, input_size
+
+
+def _dynamic_axes(metadata: DeployMetadata) -> dict:
+    """Batch, height and width of every input and output, named."""
+    axes = {name: {0: 'batch', 1: f'{name}_height', 2: f'{name}_width'}
+            for name in metadata.input_names}
+    axes.update({name: {0: 'batch', 2: 'height', 3: 'width'}
+                 for name in metadata.output_names})
+    return axes
+
+
+def _trace_to_file(graph: nn.Module, inputs: Tuple[Tensor, ...],
+                   metadata: DeployMetadata, out_file: str,
+                   dynamic_axes: Optional[dict], opset: int) -> None:
+    """Trace ``graph`` on ``inputs`` to ONNX and write it with
+    ``metadata`` (:func:`.graph_file.save_graph`)."""
+    import onnx
+    with tempfile.TemporaryDirectory() as tmp, torch.no_grad(), \
+            warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        # the head's Python branches on static channel counts
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        # the TorchScript exporter: it traces the head's size arithmetic
+        # as shape ops, which keeps H and W dynamic without constraints
+        traced = os.path.join(tmp, 'graph.onnx')
+        torch.onnx.export(
+            graph, inputs, traced, dynamo=False,
+            input_names=metadata.input_names,
+            output_names=list(metadata.output_names),
+            dynamic_axes=dynamic_axes,
+            opset_version=opset)
+        save_graph(onnx.load(traced), metadata, out_file)

@@ -17,23 +17,23 @@ import numpy as np
 from .metadata import DeployError
 
 #: the op types that make the network (OpenVINO's names)
-CONVOLUTIONS = ('Convolution', 'ConvolutionBackpropData', 'GroupConvolution')
+_CONVOLUTIONS = ('Convolution', 'ConvolutionBackpropData', 'GroupConvolution')
 
 
-def network_ops(model) -> set:
+def _network_ops(model) -> set:
     """The friendly names of the ops of an OpenVINO model that are
     convolutions or that a convolution depends on."""
     upstream = set()
     for op in reversed(model.get_ordered_ops()):
         consumers = [t.get_node().get_friendly_name() for out in op.outputs()
                      for t in out.get_target_inputs()]
-        if op.get_type_name() in CONVOLUTIONS or \
+        if op.get_type_name() in _CONVOLUTIONS or \
                 any(c in upstream for c in consumers):
             upstream.add(op.get_friendly_name())
     return upstream
 
 
-def cut_points(model, network: set) -> List[Tuple[str, int]]:
+def _cut_points(model, network: set) -> List[Tuple[str, int]]:
     """(op name, output index) of every network tensor the tail reads
     (parameters excepted: the tail takes the graph inputs itself)."""
     cuts = []
@@ -48,7 +48,7 @@ def cut_points(model, network: set) -> List[Tuple[str, int]]:
     return cuts
 
 
-def split_model(read_model) -> Tuple[object, object, int]:
+def _split_model(read_model) -> Tuple[object, object, int]:
     """The network and the tail of the model ``read_model()`` gives (called
     twice: each part is built from its own copy).
 
@@ -59,8 +59,8 @@ def split_model(read_model) -> Tuple[object, object, int]:
     """
     import openvino as ov
     whole = read_model()
-    network = network_ops(whole)
-    cuts = cut_points(whole, network)
+    network = _network_ops(whole)
+    cuts = _cut_points(whole, network)
     if not cuts:
         raise DeployError('model: no float32 tail after the convolutions to '
                           'keep out of bf16')
@@ -96,7 +96,7 @@ class SplitRequest:
 
     def __init__(self, core, read_model, network_config: Dict,
                  tail_config: Dict):
-        net, tail, self.num_cuts = split_model(read_model)
+        net, tail, self.num_cuts = _split_model(read_model)
         self.network = core.compile_model(net, 'CPU', network_config)
         self.tail = core.compile_model(tail, 'CPU', tail_config)
         self.input_names = [i.get_any_name() for i in self.network.inputs]

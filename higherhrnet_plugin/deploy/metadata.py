@@ -10,18 +10,18 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, Dict, List, Tuple
 
 METADATA_KEY = 'higherhrnet_plugin'
-FORMAT_VERSION = 1
+_FORMAT_VERSION = 1
 # the graph's input layout: what cv2.imread gives, stacked
-INPUT_FORMAT = 'NHWC uint8 BGR'
+_INPUT_FORMAT = 'NHWC uint8 BGR'
 OUTPUT_NAMES = ('heatmaps', 'tags')
 # the optional third output (``--nms-in-graph``)
-NMS_OUTPUT = 'nms_heatmaps'
+_NMS_OUTPUT = 'nms_heatmaps'
 #: what the runtime can run: a graph's own precision (``fp32``, or ``int8``
 #: for a graph of ``tools/deployment/quantize.py``), or an fp32 graph
 #: executed in bfloat16 by the engine (``bf16``)
 PRECISIONS = ('fp32', 'bf16', 'int8')
 #: the precisions a graph file itself can have
-GRAPH_PRECISIONS = ('fp32', 'int8')
+_GRAPH_PRECISIONS = ('fp32', 'int8')
 
 
 class DeployError(ValueError):
@@ -52,7 +52,7 @@ class DeployMetadata:
         decode (dict): the decoder's options (``decode_*`` of
             :class:`AssociativeEmbeddingCodec`, without the prefix, the joint
             order resolved).
-        nms_in_graph (bool): the graph also outputs :data:`NMS_OUTPUT`
+        nms_in_graph (bool): the graph also outputs :data:`_NMS_OUTPUT`
             (N, K, H, W), ``heatmaps * (max_pool(heatmaps) == heatmaps)``
             with the decoder's ``nms_kernel``, which the runtime's decoder
             takes its peaks from.
@@ -60,7 +60,7 @@ class DeployMetadata:
             ``resize_align_multi_scale`` of the original code).
         input_format (str): ``'NHWC uint8 BGR'``.
         version (int): format version of this record.
-        precision (str): the graph's own precision (:data:`GRAPH_PRECISIONS`):
+        precision (str): the graph's own precision (:data:`_GRAPH_PRECISIONS`):
             ``'fp32'`` as exported, ``'int8'`` when its convolutions were
             quantized (``tools/deployment/quantize.py``).
         calibration_images (int): how many images calibrated the
@@ -80,8 +80,8 @@ class DeployMetadata:
     decode: Dict[str, Any]
     nms_in_graph: bool = False
     resize: str = 'original'
-    input_format: str = INPUT_FORMAT
-    version: int = FORMAT_VERSION
+    input_format: str = _INPUT_FORMAT
+    version: int = _FORMAT_VERSION
     # fields added after version 1 have defaults, so that graphs exported
     # before them stay readable
     precision: str = 'fp32'
@@ -95,7 +95,7 @@ class DeployMetadata:
     @property
     def output_names(self) -> Tuple[str, ...]:
         """The graph outputs the runtime reads, in this order."""
-        return OUTPUT_NAMES + ((NMS_OUTPUT, ) if self.nms_in_graph else ())
+        return OUTPUT_NAMES + ((_NMS_OUTPUT, ) if self.nms_in_graph else ())
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -115,20 +115,20 @@ class DeployMetadata:
         if not isinstance(record, dict):
             raise DeployError(f'{source}: metadata_props[{METADATA_KEY!r}] is '
                               'not a JSON object')
-        if record.get('version') != FORMAT_VERSION:
+        if record.get('version') != _FORMAT_VERSION:
             raise DeployError(
                 f'{source}: metadata format version '
                 f'{record.get("version")!r}, this runtime reads '
-                f'{FORMAT_VERSION}: export the model again')
+                f'{_FORMAT_VERSION}: export the model again')
         required = {f.name for f in fields(cls) if f.default is MISSING and
                     f.default_factory is MISSING}
         missing = sorted(required - set(record))
         if missing:
             raise DeployError(f'{source}: metadata_props[{METADATA_KEY!r}] '
                               f'lacks {", ".join(missing)}')
-        if record.get('precision', 'fp32') not in GRAPH_PRECISIONS:
+        if record.get('precision', 'fp32') not in _GRAPH_PRECISIONS:
             raise DeployError(
                 f'{source}: metadata precision {record["precision"]!r} is '
-                f'not one of {", ".join(GRAPH_PRECISIONS)}')
+                f'not one of {", ".join(_GRAPH_PRECISIONS)}')
         names = {f.name for f in fields(cls)}
         return cls(**{k: record[k] for k in names if k in record})

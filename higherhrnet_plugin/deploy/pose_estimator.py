@@ -44,7 +44,7 @@ def graph_inputs(img: np.ndarray, meta: DeployMetadata
     return feeds, center, scale
 
 
-def check_precision(meta: DeployMetadata, precision: str,
+def _check_precision(meta: DeployMetadata, precision: str,
                     source: str) -> None:
     """Refuse in one line to run the graph of ``meta`` in ``precision``
     other than its own: an int8 graph runs as ``int8`` only, and ``int8``
@@ -98,7 +98,7 @@ class OnnxPoseEstimator:
                                    precision)
         self.metadata = DeployMetadata.from_json(self.engine.metadata,
                                                  os.fspath(model))
-        check_precision(self.metadata, precision, os.fspath(model))
+        _check_precision(self.metadata, precision, os.fspath(model))
         self.precision = precision
         if sorted(self.engine.input_names) != sorted(
                 self.metadata.input_names):

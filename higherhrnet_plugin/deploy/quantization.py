@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core.errors import InferenceError
 from ..core.image_files import read_image
+from .graph_file import save_graph
 from .metadata import METADATA_KEY, DeployError, DeployMetadata
 from .pose_estimator import graph_inputs
 
@@ -29,7 +30,7 @@ from .pose_estimator import graph_inputs
 QUANTIZED_OPS = ('Conv', 'ConvTranspose')
 
 
-class CalibrationImages:
+class _CalibrationImages:
     """ONNX Runtime's ``CalibrationDataReader`` protocol over image files:
     ``get_next()`` gives the next image's graph inputs, ``None`` at the end.
 
@@ -64,16 +65,6 @@ class CalibrationImages:
         self._feeds = self._iterate()
 
 
-def write_metadata(model, metadata: DeployMetadata) -> None:
-    """Put ``metadata`` into ``model.metadata_props`` (replacing ours)."""
-    kept = [(p.key, p.value) for p in model.metadata_props
-            if p.key != METADATA_KEY]
-    del model.metadata_props[:]
-    for key, value in kept + [(METADATA_KEY, metadata.to_json())]:
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-
-
 def quantize_graph(model_file: str, out_file: str,
                    calib_files: Sequence[str],
                    exclude_nodes: Sequence[str] = (),
@@ -99,20 +90,13 @@ def quantize_graph(model_file: str, out_file: str,
     with tempfile.TemporaryDirectory() as tmp:
         quantized_file = os.path.join(tmp, 'int8.onnx')
         settings = _quantize(model_file, quantized_file, tmp,
-                             CalibrationImages(calib_files, metadata,
+                             _CalibrationImages(calib_files, metadata,
                                                progress), exclude_nodes)
         quantized = onnx.load(quantized_file)
     result = replace(metadata, precision='int8',
                      calibration_images=len(calib_files),
                      quantization=settings)
-    write_metadata(quantized, result)
-    partial = out_file + '.partial'
-    try:
-        onnx.save(quantized, partial)
-        os.replace(partial, out_file)  # never a half-written OUT.onnx
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    save_graph(quantized, result, out_file)
     return result
 
 
@@ -153,7 +137,7 @@ def _fp32_metadata(model, source: str) -> DeployMetadata:
     return metadata
 
 
-def conv_nodes(model) -> List[str]:
+def _conv_nodes(model) -> List[str]:
     """The names of the quantizable nodes of a loaded model, in graph order
     (for ``exclude_nodes``)."""
     return [n.name for n in model.graph.node if n.op_type in QUANTIZED_OPS]
