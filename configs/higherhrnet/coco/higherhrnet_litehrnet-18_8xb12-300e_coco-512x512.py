@@ -3,12 +3,10 @@
 # feature map: the head reads feats[0] and predicts at 1/4 and 1/2 of the
 # input. LiteHRNet's fused 1/4 branch has 40 channels. MMPose trains
 # LiteHRNet from scratch (no ImageNet weights).
-_base_ = [
-    '../../_base_/default_runtime.py',
-    '../../_base_/models/higherhrnet_hrnet-w32.py',
-    '../../_base_/data/coco_bottomup.py',
-    '../../_base_/pipelines/bottomup_512x512.py',
-]
+# Batch, lr and precision: the W32-512 config's, the original's recipe
+# (experiments/coco/higher_hrnet/w32_512_adam_lr1e-3.yaml): 8 GPUs x 12
+# images, Adam lr 1e-3, fp32.
+_base_ = ['./higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py']
 
 model = dict(
     # as mmpose::body_2d_keypoint/topdown_heatmap/coco/
@@ -29,12 +27,4 @@ model = dict(
                 reduce_ratios=(8, 8, 8),
                 num_channels=((40, 80), (40, 80, 160), (40, 80, 160, 320))),
             with_head=True)),
-    head=dict(in_channels=40, decoder=_base_.codec))
-# the W32-512 recipe (the original's experiments/coco/higher_hrnet/
-# w32_512_adam_lr1e-3.yaml): 8 GPUs x 12 images, Adam lr 1e-3, fp32
-train_dataloader = dict(
-    batch_size=12, dataset=dict(pipeline=_base_.train_pipeline))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-auto_scale_lr = dict(base_batch_size=96)
-val_dataloader = dict(dataset=dict(pipeline=_base_.val_pipeline))
-test_dataloader = val_dataloader
+    head=dict(in_channels=40))
