@@ -169,6 +169,32 @@ def test_faster_steps_raise_the_epochs_with_their_validations(monkeypatch):
     assert lrs[-1] == pytest.approx(0.0)
 
 
+def test_epochs_jittering_by_tenths_do_not_swing_the_plan(monkeypatch):
+    # epochs of 10 s +- 0.4 s: the median moves by tenths of a second, and
+    # re-planning on each move swung the plan 29 <-> 30 (16 log lines in
+    # 300 s, 11 in 309.5 s). The plan now falls when it no longer fits and
+    # rises only with half an epoch to spare
+    for budget, plans in ((300.0, 2), (309.5, 1)):
+        clock, runner = _fake(monkeypatch, 10, 5)
+        hook = _hook(budget, dict(cosine=0.0), reserve_vals=0)
+        hook.before_train(runner)
+        loop = runner.train_loop
+        while runner.epoch < loop._max_epochs:
+            hook.before_train_epoch(runner)
+            epoch_s = 10 + 0.4 * math.sin(1.7 * runner.epoch)
+            for i in range(5):
+                hook.before_train_iter(runner, i)
+                clock[0] += epoch_s / 5
+                hook.after_train_iter(runner, i)
+                runner.iter += 1
+            hook.after_train_epoch(runner)
+            runner.epoch += 1
+        hook.after_train(runner)
+        used = clock[0] - 1000.0
+        assert len(runner.logged) == plans, runner.logged
+        assert used <= budget and budget - used < 1.5 * 10.4
+
+
 def test_train_fast_path_hook_compiles_training_only():
     import torch.nn as nn
 

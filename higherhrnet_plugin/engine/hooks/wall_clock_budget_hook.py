@@ -145,9 +145,10 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
     epoch (the first without its compile), the last validation, and what
     must follow training (the last epoch's validation, ``reserve_vals``
     more, ``reserve_s``). The epochs that still fit become the loop's
-    ``max_epochs``: fewer when the steps run slower than planned, more when
-    faster. The validation interval stays the loop's, and the last epoch is
-    validated and checkpointed as usual.
+    ``max_epochs``: fewer as soon as the plan no longer fits, more when
+    another epoch fits with half an epoch to spare. The validation interval
+    stays the loop's, and the last epoch is validated and checkpointed as
+    usual.
 
     The lr is :func:`lr_factor` of the progress through the planned
     iterations; it reaches the schedule's end (e.g. the cosine's
@@ -217,7 +218,12 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
         self.clock.after_train_epoch(runner)
         done = runner.epoch + 1
         fit, epoch, val, left = self._epochs_that_fit(runner, done)
-        if done + fit == self.planned_epochs:
+        per_epoch = epoch + val / runner.train_loop.val_interval
+        slack = left - (self.planned_epochs - done) * per_epoch
+        # lower the plan as soon as it no longer fits; raise it only with
+        # half an epoch to spare, so that a median epoch moving by tenths of
+        # a second does not swing the plan by one epoch back and forth
+        if 0 <= slack < 1.5 * per_epoch:
             return
         runner.logger.info(
             f'time budget: {done + fit} epoch(s) fit, not '
