@@ -9,7 +9,7 @@ from mmengine.registry import init_default_scope
 REPO = Path(__file__).resolve().parents[1]
 # ../shared beside the repository (as in CI): tests that need it run there
 SHARED = REPO.parent / 'shared'
-DEMO_CONFIG = REPO / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+DEMO_CONFIG = REPO / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
                       'synthetic-256x256.py')
 
 

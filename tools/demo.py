@@ -10,7 +10,7 @@ built-in synthetic COCO set, evaluate it, and draw its predictions.
 Steps: generate ``<data-root>`` (default
 ``data/synthetic_coco_<scene>_seed<S>``) unless it exists (one made with
 other arguments is refused); train
-``configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py``
+``configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py``
 (``--baseline``: no deconv level, the HRNet + AE baseline) on CPU with the
 fast path ``--fast-path`` picks (``auto``: the one that trains most in the
 budget, timed on the train dataloader) for as many epochs as fit

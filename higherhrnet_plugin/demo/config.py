@@ -9,7 +9,7 @@ from mmengine.config import Config
 # shipped with the package (linked from configs/ in an editable install)
 DEMO_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim', 'configs',
-    'demo', 'higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py')
+    'demo', 'higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py')
 VAL_ANN = 'annotations/person_keypoints_val.json'
 
 

@@ -51,8 +51,8 @@ def fit_epochs(cfg: Config, budget_s: float, sec_per_iter: float,
 def budget_hook(cfg: Config, budget_s: float, reserve_s: float):
     """An :class:`~higherhrnet_plugin.engine.hooks.EpochWallClockBudgetHook`
     with the config's lr schedule as fractions of the config's training
-    (e.g. the demo config's 100-step warm-up in 30 x 50 steps is the first
-    fifteenth of whatever training the hook plans), and the config without its
+    (e.g. the demo config's 100-step warm-up in 30 x 100 steps is the first
+    thirtieth of whatever training the hook plans), and the config without its
     ``param_scheduler`` (the hook sets the lr instead). It keeps
     two validations' time after training: the test and the keypoint
     threshold's pass over the val split."""

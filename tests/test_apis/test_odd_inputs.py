@@ -12,7 +12,7 @@ import torch
 from odd_images import SIZES, write_huge_images, write_odd_images
 
 ROOT = Path(__file__).parents[2]
-CONFIG = str(ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+CONFIG = str(ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
                      'synthetic-256x256.py'))
 NUM_KEYPOINTS = 17
 

@@ -14,7 +14,7 @@ PARAMS = {
     'ae/coco/ae_hrnet-w32_8xb12-300e_coco-512x512.py': 28_536_674,
     'custom/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic5-256x256.py':
     1_231_231,
-    'demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py':
+    'demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py':
     1_237_987,
     'higherhrnet/coco/ablations/'
     'table4b_mrs_hrnet-w32_8xb12-300e_coco-512x512.py': 28_553_683,

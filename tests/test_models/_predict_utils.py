@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 COCO = REPO.parent / 'shared' / 'data' / 'coco'
 REFERENCE = REPO.parent / 'shared' / 'reference'
 TINY_CFG = REPO / 'configs' / 'demo' / \
-    'higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py'
+    'higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
 
 
 def tiny_cfg():

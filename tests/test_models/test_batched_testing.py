@@ -23,7 +23,7 @@ from mmpose.registry import MODELS
 REPO = Path(__file__).resolve().parents[2]
 COCO = REPO.parent / 'shared' / 'data' / 'coco'
 TINY_CFG = REPO / 'configs/demo/' \
-    'higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py'
+    'higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
 W32_CFG = REPO / 'configs/higherhrnet/coco/' \
     'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py'
 

@@ -15,7 +15,7 @@ from higherhrnet_plugin.analysis.training_memory import (
 
 ROOT = Path(__file__).parents[2]
 SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
                  'synthetic-256x256.py')
 SHARED = ['--data-root', f'{SHARED_COCO}/', '--ann-file', 'test_coco.json',
           '--img-prefix', '']
@@ -61,7 +61,7 @@ def test_benchmark_data_tool(dataset, tmp_path):
         capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(out.read_text())
-    assert result['num_samples'] == 2 and result['batch_size'] == 8
+    assert result['num_samples'] == 2 and result['batch_size'] == 4
     assert len(result['recommendations']) == 1
     assert 'workers/GPU' in run.stdout
 
@@ -95,7 +95,7 @@ def test_benchmark_memory_tool(dataset, tmp_path):
         capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(out.read_text())
-    assert result['batch_size'] == 8
+    assert result['batch_size'] == 4
     assert result['total'] == (result['static'] + result['per_batch'] +
-                               8 * result['per_sample'])
+                               4 * result['per_sample'])
     assert '16 GiB card: largest batch' in run.stdout

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 TOOL = str(ROOT / 'tools/analysis/benchmark_heads.py')
-DEMO = 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py'
+DEMO = 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
 CID = ('mmpose::body_2d_keypoint/cid/coco/'
         'cid_hrnet-w32_8xb20-140e_coco-512x512.py')
 
@@ -118,13 +118,13 @@ def test_budget_schedule_follows_the_demo_config_in_fractions(tmp_path):
         lr_factor
     cfg = build_demo_cfg(str(tmp_path / 'data'), str(tmp_path / 'w'),
                          num_workers=0, val_interval=0)
-    # 400 images at batch 8, 30 epochs: 1500 iterations, warm-up 100 of them
+    # 400 images at batch 4, 30 epochs: 3000 iterations, warm-up 100 of them
     sched = budget_schedule(cfg, num_train=400)
-    assert sched == dict(warm_end=100 / 1500, warm_start=0.01, steps=[],
+    assert sched == dict(warm_end=100 / 3000, warm_start=0.01, steps=[],
                          cosine=1e-5 / 3e-3)
     assert lr_factor(0.0, **sched) == pytest.approx(0.01)
     # half-way through the warm-up, the cosine has barely started
-    assert lr_factor(50 / 1500, **sched) == pytest.approx(0.505, rel=1e-2)
+    assert lr_factor(50 / 3000, **sched) == pytest.approx(0.505, rel=1e-2)
     assert lr_factor(0.5, **sched) == pytest.approx(
         sched['cosine'] + (1 - sched['cosine']) * 0.5)
     assert lr_factor(1.0, **sched) == pytest.approx(sched['cosine'])

@@ -20,7 +20,7 @@ from mmpose.registry import MODELS
 ROOT = Path(__file__).parents[2]
 TOOL = str(ROOT / 'tools/analysis/benchmark_test.py')
 DEMO = ROOT / 'configs/demo/' \
-    'higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py'
+    'higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
 
 
 def run_tool(*args):

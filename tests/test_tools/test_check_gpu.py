@@ -15,7 +15,7 @@ from higherhrnet_plugin.analysis import test_throughput
 ROOT = Path(__file__).parents[2]
 TOOL = runpy.run_path(str(ROOT / 'tools/analysis/check_gpu.py'))
 
-DEMO = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+DEMO = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
                'synthetic-256x256.py')
 # 14 keypoints (the file name carries the batch, which may change)
 CROWDPOSE = next((ROOT / 'configs/higherhrnet/crowdpose').glob(

@@ -79,7 +79,8 @@ def test_time_budget_fits_epochs(tmp_path, synthetic_coco, capsys, sec,
     # 10 images at batch 8 = 2 iterations per epoch, 8.4 s
     from higherhrnet_plugin.demo import schedule
     from higherhrnet_plugin.demo.config import build_demo_cfg
-    cfg = build_demo_cfg(str(synthetic_coco(10, 1)), str(tmp_path / 'work'))
+    cfg = build_demo_cfg(str(synthetic_coco(10, 1)), str(tmp_path / 'work'),
+                         batch_size=8)
     # as many as fit, more than the config's 30 too, and at least one
     assert schedule.fit_epochs(cfg, 8.4, sec, overhead) == expected
     line = capsys.readouterr().out

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
-CONFIG = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py'
+CONFIG = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
 
 
 def _free_port():

@@ -15,7 +15,7 @@ from higherhrnet_plugin.analysis import error_breakdown as breakdown
 
 ROOT = Path(__file__).parents[2]
 TOOL = ROOT / 'tools' / 'analysis' / 'error_breakdown.py'
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
                  'synthetic-256x256.py')
 
 

@@ -12,7 +12,7 @@ import torch
 
 ROOT = Path(__file__).parents[2]
 INFER = ROOT / 'tools' / 'infer.py'
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
                  'synthetic-256x256.py')
 SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
 

@@ -16,7 +16,7 @@ from mmengine.config import Config
 from higherhrnet_plugin.engine import launch
 
 ROOT = Path(__file__).parents[2]
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
                  'synthetic-256x256.py')
 
 

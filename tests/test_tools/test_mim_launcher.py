@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-CONFIG = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py'
+CONFIG = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
 MIM = Path(sys.executable).parent / 'mim'
 
 

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 from higherhrnet_plugin.engine import EpochSeedHook
 
 ROOT = Path(__file__).parents[2]
-DEMO = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_synthetic-256x256.py'
+DEMO = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
 
 
 class RandomDraws(Dataset):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-DEMO = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
+DEMO = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
                'synthetic-256x256.py')
 
 
