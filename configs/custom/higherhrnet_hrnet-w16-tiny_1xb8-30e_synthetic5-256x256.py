@@ -14,6 +14,7 @@ model = dict(head=dict(num_keypoints=5))
 # batch 8: the demo's 4 suits its 15-minute budget, not a training of its own
 train_dataloader = dict(
     batch_size=8, dataset=dict(data_root=data_root, metainfo=metainfo))
+auto_scale_lr = dict(base_batch_size=8)
 val_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))
 test_dataloader = val_dataloader
 val_evaluator = dict(

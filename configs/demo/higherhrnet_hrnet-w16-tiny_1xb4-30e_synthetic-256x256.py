@@ -13,12 +13,8 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=4)
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=10))
 
-codec = dict(
-    type='AssociativeEmbeddingCodec',
-    input_size=(256, 256),
-    heatmap_sizes=[(64, 64), (128, 128)],
-    sigma=2,
-    max_encoded_people=30)
+# the W32-512 codec at 256 (heatmaps at 64 and 128)
+codec = dict(input_size=(256, 256), heatmap_sizes=[(64, 64), (128, 128)])
 
 model = dict(
     backbone=dict(
@@ -47,26 +43,15 @@ model = dict(
         decoder=codec))
 
 data_root = 'data/synthetic_coco/'
-train_pipeline = [
-    dict(type='LoadImage', color_type='color_ignore_orientation'),
-    dict(type='BottomupRandomAffine', input_size=codec['input_size'],
-         shift_factor=40 / 512, scale_factor=(0.75, 1.25), scale_type='short',
-         # the generator already randomises poses and leans
-         rotate_factor=0, shear_prob=0, distribution='uniform'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='BottomupGetMultiLevelHeatmapMask'),
-    dict(type='PackPoseInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage', color_type='color_ignore_orientation'),
-    dict(type='BottomupOriginalResize', input_size=256),
-    dict(type='PackPoseInputs',
-         meta_keys=('id', 'img_id', 'img_path', 'crowd_index', 'ori_shape',
-                    'img_shape', 'input_size', 'input_center', 'input_scale',
-                    'flip', 'flip_direction', 'flip_indices', 'raw_ann_info',
-                    'skeleton_links'))
-]
+# the W32-512 pipelines at 256, with less scaling and no rotation: the
+# generator already randomises poses and leans
+train_pipeline = _base_.train_pipeline
+train_pipeline[1].update(  # BottomupRandomAffine
+    input_size=codec['input_size'], scale_factor=(0.75, 1.25),
+    rotate_factor=0)
+train_pipeline[3].encoder.update(codec)  # GenerateTarget
+val_pipeline = _base_.val_pipeline
+val_pipeline[1].input_size = 256  # BottomupOriginalResize
 # a CPU run: no pinned memory (it needs a GPU)
 # batch 4: in the demo's 15 minutes, twice the steps of batch 8 at the same
 # images per second, and higher AP (batch 2 is lower; docs/cpu_demo.md)
@@ -91,15 +76,7 @@ val_evaluator = dict(
     ann_file=data_root + 'annotations/person_keypoints_val.json')
 test_evaluator = val_evaluator
 
-tta_pipeline = [
-    dict(type='LoadImage', color_type='color_ignore_orientation'),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [
-                dict(type='BottomupOriginalResize', input_size=256,
-                     scale=s, min_scale=0.5) for s in (2, 1, 0.5)
-            ],
-            [dict(type='PackPoseInputs', meta_keys=val_pipeline[-1]['meta_keys'])],
-        ])
+tta_pipeline = _base_.tta_pipeline
+tta_pipeline[1].transforms[0] = [  # BottomupOriginalResize at each scale
+    dict(resize, input_size=256) for resize in tta_pipeline[1].transforms[0]
 ]
