@@ -5,7 +5,6 @@ The model is a randomly initialised tiny model of the demo config, its
 heatmap biases raised so that it predicts people: the predictions are
 meaningless but must be well formed."""
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -15,23 +14,15 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from infer_cli import DEMO_CONFIG as CONFIG
+from infer_cli import INFER, SHARED_COCO
+from infer_cli import run_infer as _run
 
 ROOT = Path(__file__).parents[2]
-INFER = ROOT / 'tools' / 'infer.py'
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                 'synthetic-256x256.py')
 W32_CONFIG = ROOT / ('configs/higherhrnet/coco/higherhrnet_hrnet-w32_'
                      '8xb12-300e_coco-512x512.py')
-SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
 COCO_IMAGE = SHARED_COCO / '000000000785.jpg'
 NUM_KEYPOINTS = 17
-
-
-def _run(*args, cwd):
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
-    return subprocess.run([sys.executable, str(INFER), *map(str, args)],
-                          cwd=str(cwd), env=env, capture_output=True,
-                          text=True, timeout=300)
 
 
 def _error_lines(stderr):
@@ -291,7 +282,7 @@ def test_read_image_never_allocates_a_huge_image_full_size(tmp_path):
 def test_single_odd_image_inputs(work, tmp_path):
     """One image given directly: a huge PNG is a one-line error before the
     model loads; a 1x1 image gives results."""
-    from odd_images import write_huge_images, write_odd_images
+    from odd_images import write_huge_images
     huge = write_huge_images(tmp_path / 'huge')['png']
     proc = _run(huge, '--config', CONFIG, '--checkpoint', work['ckpt'],
                 '--out-dir', tmp_path / 'out', cwd=tmp_path)

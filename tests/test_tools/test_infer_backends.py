@@ -5,29 +5,18 @@ The model is the demo config with random weights, its output layers
 amplified as in tests/test_deploy (peaks stand apart, so the decoder's
 top-k is not decided by float noise)."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from infer_cli import DEMO_CONFIG as CONFIG
+from infer_cli import SHARED_COCO
+from infer_cli import run_infer as _run
 
 ROOT = Path(__file__).parents[2]
-INFER = ROOT / 'tools' / 'infer.py'
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                 'synthetic-256x256.py')
-SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
 IMAGES = ('000000000785.jpg', '000000040083.jpg')
 NUM_KEYPOINTS = 17
-
-
-def _run(*args, cwd):
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
-    return subprocess.run([sys.executable, str(INFER), *map(str, args)],
-                          cwd=str(cwd), env=env, capture_output=True,
-                          text=True, timeout=300)
 
 
 @pytest.fixture(scope='module')

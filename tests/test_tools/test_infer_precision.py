@@ -1,27 +1,16 @@
 """tools/infer.py --precision: an int8 graph runs with --precision int8, and
 a precision the graph or the backend cannot run is one line."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import pytest
 import torch
+from infer_cli import DEMO_CONFIG as CONFIG
+from infer_cli import INFER, SHARED_COCO
+from infer_cli import run_infer as _run
 
 ROOT = Path(__file__).parents[2]
-INFER = ROOT / 'tools' / 'infer.py'
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                 'synthetic-256x256.py')
-SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
-
-
-def _run(*args, cwd):
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
-    return subprocess.run([sys.executable, str(INFER), *map(str, args)],
-                          cwd=str(cwd), env=env, capture_output=True,
-                          text=True, timeout=300)
 
 
 def _error_line(proc):
