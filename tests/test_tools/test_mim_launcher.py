@@ -27,6 +27,14 @@ CONFIG = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x
 MIM = Path(sys.executable).parent / 'mim'
 
 
+def _mim_env(site, env):
+    """``env`` with the installed layout ``site`` first on PYTHONPATH and
+    this Python's bin (its ``mim``) on PATH."""
+    return dict(env, PYTHONPATH=os.pathsep.join(
+        [str(site), os.environ.get('PYTHONPATH', '')]),
+        PATH=f'{Path(sys.executable).parent}:{os.environ["PATH"]}')
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -61,10 +69,7 @@ def test_mim_train_pytorch_launcher_two_cpu_processes(tmp_path):
     site = tmp_path / 'site'
     _installed_layout(site)
     work_dir = tmp_path / 'work'
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='',
-               PYTHONPATH=os.pathsep.join(
-                   [str(site), os.environ.get('PYTHONPATH', '')]),
-               PATH=f'{Path(sys.executable).parent}:{os.environ["PATH"]}')
+    env = _mim_env(site, dict(os.environ, CUDA_VISIBLE_DEVICES=''))
     mim = str(MIM) if MIM.exists() else shutil.which('mim')
     run = subprocess.run(
         [mim, 'train', 'higherhrnet_plugin', str(CONFIG), '--launcher',
@@ -99,11 +104,8 @@ def test_mim_train_pytorch_launcher_without_gpu_stops(tmp_path):
         pytest.skip('needs a GPU-less node')
     site = tmp_path / 'site'
     _installed_layout(site)
-    env = {k: v for k, v in os.environ.items()
-           if k != 'CUDA_VISIBLE_DEVICES'}
-    env.update(PYTHONPATH=os.pathsep.join(
-        [str(site), os.environ.get('PYTHONPATH', '')]),
-               PATH=f'{Path(sys.executable).parent}:{os.environ["PATH"]}')
+    env = _mim_env(site, {k: v for k, v in os.environ.items()
+                          if k != 'CUDA_VISIBLE_DEVICES'})
     mim = str(MIM) if MIM.exists() else shutil.which('mim')
     run = subprocess.run(
         [mim, 'train', 'higherhrnet_plugin', str(CONFIG), '--launcher',
