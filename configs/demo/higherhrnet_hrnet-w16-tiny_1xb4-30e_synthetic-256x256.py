@@ -53,8 +53,9 @@ train_pipeline[3].encoder.update(codec)  # GenerateTarget
 val_pipeline = _base_.val_pipeline
 val_pipeline[1].input_size = 256  # BottomupOriginalResize
 # a CPU run: no pinned memory (it needs a GPU)
-# batch 4: in the demo's 15 minutes, twice the steps of batch 8 at the same
-# images per second, and higher AP (batch 2 is lower; docs/cpu_demo.md)
+# batch 4: twice the steps of batch 8 in the demo's 15 minutes, at about the
+# same images per second; over three seeds a higher mean AP with a smaller
+# spread, and batch 2 is lower (docs/cpu_demo.md, "Choosing the batch")
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
