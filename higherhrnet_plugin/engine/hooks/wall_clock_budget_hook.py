@@ -217,8 +217,7 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
     def after_train_epoch(self, runner) -> None:
         self.clock.after_train_epoch(runner)
         done = runner.epoch + 1
-        fit, epoch, val, left = self._epochs_that_fit(runner, done)
-        per_epoch = epoch + val / runner.train_loop.val_interval
+        fit, epoch, val, left, per_epoch = self._epochs_that_fit(runner, done)
         slack = left - (self.planned_epochs - done) * per_epoch
         # lower the plan as soon as it no longer fits; raise it only with
         # half an epoch to spare, so that a median epoch moving by tenths of
@@ -241,12 +240,13 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
         runner.train_loop._max_iters = self.planned_epochs * \
             self.iters_per_epoch
 
-    def _epochs_that_fit(self, runner,
-                         done: int) -> Tuple[int, float, float, float]:
-        """``(fit, epoch, val, left)``: the epochs after ``done`` that end,
-        with their validations, in time for the last validation and what
-        follows training; the median epoch's and the last validation's
-        seconds; the seconds left for those epochs."""
+    def _epochs_that_fit(self, runner, done: int
+                         ) -> Tuple[int, float, float, float, float]:
+        """``(fit, epoch, val, left, per_epoch)``: the epochs after ``done``
+        that end, with their validations, in time for the last validation
+        and what follows training; the median epoch's and the last
+        validation's seconds; the seconds left for those epochs; the
+        seconds each costs, its share of a validation included."""
         loop = runner.train_loop
         # the first epoch paid the compile, if any, once
         epoch = statistics.median(
@@ -258,8 +258,9 @@ class EpochWallClockBudgetHook(WallClockBudgetHook):
                           and done % loop.val_interval == 0) else 0.0
         left = (self.budget_s - self.reserve_s -
                 (self.reserve_vals + 1) * val - val_now - self.elapsed())
-        fit = max(0, int(left // (epoch + val / loop.val_interval)))
-        return fit, epoch, val, left
+        per_epoch = epoch + val / loop.val_interval
+        fit = max(0, int(left // per_epoch))
+        return fit, epoch, val, left, per_epoch
 
     def after_train(self, runner) -> None:
         self.clock.after_train(runner)
