@@ -1,7 +1,7 @@
 """EpochWallClockBudgetHook trains as many epochs as fit the time, more or
 fewer than planned, with an lr that ends in the last one (a simulated clock
 and loop), TrainTimeHook says where the time went, and the training fast
-path hook keeps validation eager."""
+path hook keeps validation eager and float32."""
 import math
 from types import SimpleNamespace
 
@@ -217,3 +217,38 @@ def test_train_fast_path_hook_compiles_training_only():
     assert 'forward' in vars(model.backbone)
     hook.after_train(runner)
     assert 'forward' not in vars(model.head)
+
+
+def test_bf16_fast_path_autocasts_training_only():
+    import torch
+    import torch.nn as nn
+
+    from higherhrnet_plugin.engine.hooks.train_fast_path_hook import \
+        TrainFastPathHook
+
+    class Estimator(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.backbone, self.head = nn.Conv2d(3, 4, 3), nn.Conv2d(4, 2, 1)
+
+        def forward(self, x):
+            return self.head(self.backbone(x))
+
+    model = Estimator()
+    runner = SimpleNamespace(model=model,
+                             logger=SimpleNamespace(info=lambda m: None))
+    hook = TrainFastPathHook('channels_last+bf16')
+    hook.before_train(runner)
+    x = torch.rand(2, 3, 8, 8)
+    out = model(x)
+    assert out.dtype == torch.bfloat16
+    out.float().sum().backward()  # float32 parameters, float32 gradients
+    assert model.backbone.weight.dtype == torch.float32
+    assert model.backbone.weight.grad.dtype == torch.float32
+    hook.before_val(runner)
+    assert model(x).dtype == torch.float32
+    hook.after_val(runner)
+    assert model(x).dtype == torch.bfloat16
+    hook.after_train(runner)
+    assert model(x).dtype == torch.float32

@@ -144,7 +144,8 @@ def test_calibration_times_each_candidate_on_the_train_loader(
     # a cold cache: auto calibrates the eager candidates only
     assert not compile_is_cached(cfg, 'compile')
     choice, timings, spent = pick_fast_path(cfg, 'auto', 600.0)
-    assert set(timings) == {'eager', 'channels_last'} and choice in timings
+    assert set(timings) == {'eager', 'channels_last', 'bf16',
+                            'channels_last+bf16'} and choice in timings
     for t in timings.values():
         assert 0 < t['s_per_step'] < 60 and t['overhead_s'] == 0
     assert spent > 0

@@ -1,5 +1,5 @@
-"""Training speed options: channels-last memory format and/or
-``torch.compile`` of the network, chosen by name (a "fast path")."""
+"""Training speed options: channels-last memory format, ``torch.compile``
+of the network and/or bfloat16 autocast, chosen by name (a "fast path")."""
 from typing import Dict
 
 import torch
@@ -10,7 +10,10 @@ from mmpose.registry import HOOKS
 
 from ...models.utils.speed_options import apply_speed_options, set_forwards
 
-FAST_PATHS = ('eager', 'channels_last', 'compile', 'compile+channels_last')
+# the bf16 paths change the numerics (mixed precision, as the GPU configs'
+# fp16 AmpOptimWrapper), so they come last: a tie goes to float32
+FAST_PATHS = ('eager', 'channels_last', 'compile', 'compile+channels_last',
+              'bf16', 'channels_last+bf16')
 
 
 def check_fast_path(fast_path: str) -> None:
@@ -44,11 +47,18 @@ def apply_fast_path(model: nn.Module,
             - ``compile``: ``torch.compile`` the ``forward`` of the backbone,
               neck and head (the losses, the backward pass through
               AOTAutograd's compiled graph, and Adam stay as they are);
-            - ``compile+channels_last``: both.
+            - ``compile+channels_last``: both;
+            - ``bf16``: the estimator's ``forward`` (the network and the
+              losses) under ``torch.autocast`` in bfloat16 on the
+              parameters' device, the training counterpart of MMEngine's
+              ``AmpOptimWrapper``, which refuses a CPU. The parameters,
+              their gradients and Adam stay float32; where the CPU has no
+              bf16 arithmetic it is slower, and calibration says so;
+            - ``channels_last+bf16``: both.
 
     Returns:
-        dict: ``{module: its compiled forward}`` (empty without compile),
-        for :func:`set_forwards`.
+        dict: ``{module: its compiled or autocast forward}`` (empty for
+        ``eager`` and ``channels_last``), for :func:`set_forwards`.
     """
     check_fast_path(fast_path)
     forwards = apply_speed_options(
@@ -57,6 +67,11 @@ def apply_fast_path(model: nn.Module,
         compile='compile' in fast_path)
     if 'channels_last' in fast_path:
         model.backbone.register_forward_pre_hook(_to_channels_last)
+    if 'bf16' in fast_path:
+        device = next(model.parameters()).device.type
+        forwards[model] = torch.autocast(device, dtype=torch.bfloat16)(
+            type(model).forward.__get__(model))
+        set_forwards({model: forwards[model]}, True)
     return forwards
 
 
@@ -67,8 +82,9 @@ class TrainFastPathHook(Hook):
     ``before_train`` runs after the optimizer is built: converting the
     memory format keeps the parameter objects (``Module.to`` assigns
     ``param.data``), so the optimizer's references stay valid. Validation
-    and the test run eager (channels-last stays): their images vary in
-    size, and each new shape or eval mode would compile again.
+    and the test run eager and in float32 (channels-last stays): their
+    images vary in size, and each new shape or eval mode would compile
+    again; the decoder's thresholds are float32's.
 
     Args:
         fast_path (str): one of :data:`FAST_PATHS`.

@@ -9,7 +9,8 @@ import torch.nn as nn
 
 def set_forwards(forwards: Dict[nn.Module, Callable], compiled: bool) -> None:
     """Switch the modules of ``forwards`` (as :func:`apply_speed_options`
-    returns) to their compiled ``forward`` or back to the class's."""
+    returns, or a training fast path's autocast forward) to that
+    ``forward`` or back to the class's."""
     for module, fn in forwards.items():
         if compiled:
             # an instance attribute shadows the class's forward for
