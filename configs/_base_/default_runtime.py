@@ -5,9 +5,9 @@ custom_imports = dict(imports=['higherhrnet_plugin'], allow_failed_imports=False
 
 train_cfg = dict(max_epochs=300, val_interval=10)
 # Adam at the original's lr 1e-3 (TRAIN.LR of every experiments/*/
-# higher_hrnet yaml). Each config sets its batch, its precision and
-# auto_scale_lr.base_batch_size, the total batch its lr is for
-# (docs/training.md, "Batch, learning rate and precision")
+# higher_hrnet yaml), in fp32 (default_runtime_amp.py: fp16). Each config
+# sets its batch and auto_scale_lr.base_batch_size, the total batch its lr
+# is for (docs/training.md, "Batch, learning rate and precision")
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
 auto_scale_lr = dict(base_batch_size=96)  # 8 GPUs x 12, restated by each
 param_scheduler = [

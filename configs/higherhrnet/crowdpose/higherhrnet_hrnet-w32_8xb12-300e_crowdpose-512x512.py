@@ -13,7 +13,6 @@ model = dict(head=dict(num_keypoints=14, decoder=_base_.codec))
 # w32_512_adam_lr1e-3.yaml): 8 GPUs x 12 images, Adam lr 1e-3, fp32
 train_dataloader = dict(
     batch_size=12, dataset=dict(pipeline=_base_.train_pipeline))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
 auto_scale_lr = dict(base_batch_size=96)
 val_dataloader = dict(dataset=dict(pipeline=_base_.val_pipeline))
 test_dataloader = val_dataloader
