@@ -52,8 +52,8 @@ def apply_fast_path(model: nn.Module,
               losses) under ``torch.autocast`` in bfloat16 on the
               parameters' device, the training counterpart of MMEngine's
               ``AmpOptimWrapper``, which refuses a CPU. The parameters,
-              their gradients and Adam stay float32; where the CPU has no
-              bf16 arithmetic it is slower, and calibration says so;
+              their gradients and Adam stay float32. Whether it is faster
+              depends on the CPU's bf16 arithmetic: the demo measures it;
             - ``channels_last+bf16``: both.
 
     Returns:
