@@ -7,12 +7,13 @@ import torch
 import torch.nn as nn
 
 
-def set_forwards(forwards: Dict[nn.Module, Callable], compiled: bool) -> None:
+def set_forwards(forwards: Dict[nn.Module, Callable],
+                 installed: bool) -> None:
     """Switch the modules of ``forwards`` (as :func:`apply_speed_options`
     returns, or a training fast path's autocast forward) to that
     ``forward`` or back to the class's."""
     for module, fn in forwards.items():
-        if compiled:
+        if installed:
             # an instance attribute shadows the class's forward for
             # __call__ and for direct `module.forward(...)` calls alike
             module.forward = fn
