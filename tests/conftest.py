@@ -1,16 +1,12 @@
-"""Fixtures shared by the test files: the repository's paths, the shared
-data next to it, a random-init checkpoint of the demo config and tiny
-synthetic COCO sets."""
+"""Fixtures shared by the test files: the paths of ``repo_paths``, the
+shared data next to the repository, a random-init checkpoint of the demo
+config and tiny synthetic COCO sets."""
 from pathlib import Path
 
 import pytest
 from mmengine.registry import init_default_scope
 
-REPO = Path(__file__).resolve().parents[1]
-# ../shared beside the repository (as in CI): tests that need it run there
-SHARED = REPO.parent / 'shared'
-DEMO_CONFIG = REPO / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                      'synthetic-256x256.py')
+from repo_paths import DEMO_CONFIG, REPO, SHARED
 
 
 @pytest.fixture(autouse=True)

@@ -4,16 +4,13 @@ demo config on odd images: tiny, 1:20, constant, noise, grayscale, RGBA,
 
 A tiny randomly initialised model of the demo config, its heatmap biases
 raised so that it predicts people on any image."""
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from odd_images import SIZES, write_huge_images, write_odd_images
+from repo_paths import DEMO_CONFIG
 
-ROOT = Path(__file__).parents[2]
-CONFIG = str(ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                     'synthetic-256x256.py'))
 NUM_KEYPOINTS = 17
 
 
@@ -22,7 +19,7 @@ def model_and_images(tmp_path_factory):
     from mmpose.apis import init_model
     root = tmp_path_factory.mktemp('odd_api')
     torch.manual_seed(0)
-    model = init_model(CONFIG, None, device='cpu')
+    model = init_model(str(DEMO_CONFIG), None, device='cpu')
     with torch.no_grad():
         for layer in model.head.final_layers:
             layer.bias[:NUM_KEYPOINTS] += 0.5
@@ -65,8 +62,8 @@ def test_inference_bottomup_on_a_10000x10000_jpeg(model_and_images):
 def test_mmpose_inferencer_on_a_folder_of_odd_images(model_and_images):
     from mmpose.apis import MMPoseInferencer
     _, ckpt, paths, root = model_and_images
-    inferencer = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=ckpt,
-                                  device='cpu')
+    inferencer = MMPoseInferencer(
+        pose2d=str(DEMO_CONFIG), pose2d_weights=ckpt, device='cpu')
     results = list(inferencer(str(root / 'odd'), return_vis=False))
     assert len(results) == len(SIZES)
     for res in results:

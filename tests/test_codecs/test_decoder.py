@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,8 +22,8 @@ from higherhrnet_plugin.core.grouping import (DecodeOptions, decode_maps,
 from higherhrnet_plugin.core import refine
 from higherhrnet_plugin.core.refine import refine_people
 from higherhrnet_plugin.core.topk_order import torch_cpu_topk
+from repo_paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 SLOW = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -1,7 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Grouping / test-time post-processing against the original HigherHRNet."""
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,9 +10,8 @@ from hypothesis import strategies as st
 
 from higherhrnet_plugin.core.dense_maps import NumpyMaps
 from higherhrnet_plugin.core.grouping import munkres_assign, parse_poses
+from repo_paths import REFERENCE
 
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO.parent / 'shared' / 'reference'
 VECTORS = sorted(REFERENCE.glob('flip_*.npz')) + sorted(
     REFERENCE.glob('ms_*.npz'))
 

@@ -1,13 +1,13 @@
 """Every config in configs/ parses and builds its model (no forward), with
 the parameter count it is documented with (docs/experiments.md)."""
-from pathlib import Path
 
 import pytest
 from mmengine.config import Config
 
 import higherhrnet_plugin  # noqa: F401  (registers the plugin's modules)
 
-CONFIGS = Path(__file__).parents[2] / 'configs'
+from repo_paths import CONFIGS
+
 # measured with this test's build; W32 and W48 are the original's counts
 # (../shared/reference/README.md)
 PARAMS = {

@@ -1,6 +1,5 @@
 """Both CrowdPose configs decode the original's three CrowdPose vectors
 (../shared/reference) exactly: the matching order is the original's."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,11 +9,11 @@ from higherhrnet_plugin.codecs.associative_embedding import \
 from higherhrnet_plugin.reference.inference_vectors import (
     check_inference_vector, config_codec, decode_inference_vector)
 
-ROOT = Path(__file__).parents[2]
-REFERENCE = ROOT.parent / 'shared' / 'reference'
+from repo_paths import REFERENCE, REPO
+
 VECTORS = ('flip_crowdpose_103319.npz', 'flip_crowdpose_106848.npz',
            'flip_crowdpose12.npz')
-CONFIGS = sorted((ROOT / 'configs/higherhrnet/crowdpose').glob('*.py'))
+CONFIGS = sorted((REPO / 'configs/higherhrnet/crowdpose').glob('*.py'))
 
 
 @pytest.fixture(scope='module')

@@ -12,7 +12,8 @@ from mmengine.runner import Runner
 from higherhrnet_plugin.datasets.keypoint_subset import (
     select_keypoints, write_keypoint_subset)
 
-CONFIGS = Path(__file__).parents[2] / 'configs'
+from repo_paths import CONFIGS, REPO
+
 CUSTOM = CONFIGS / ('custom/higherhrnet_hrnet-w16-tiny_1xb8-30e_'
                     'synthetic5-256x256.py')
 LITEHRNET = CONFIGS / ('higherhrnet/coco/higherhrnet_litehrnet-18_8xb12-'
@@ -121,7 +122,7 @@ def test_head_on_litehrnet_trains(synthetic_coco, demo_config, tmp_path):
 def test_select_keypoints_tool(tmp_path):
     import subprocess
     import sys
-    tool = Path(__file__).parents[2] / 'tools/dataset_converters/' \
+    tool = REPO / 'tools/dataset_converters/' \
         'select_keypoints.py'
     out = tmp_path / 'out.json'
     proc = subprocess.run(

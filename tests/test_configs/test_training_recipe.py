@@ -2,7 +2,6 @@
 data-loading settings agree with each other and with its name
 (docs/training.md, "Batch, learning rate and precision")."""
 import re
-from pathlib import Path
 
 import mmengine.device
 import pytest
@@ -11,8 +10,8 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
 from higherhrnet_plugin.engine.launch import check_amp_device
+from repo_paths import CONFIGS
 
-CONFIGS = Path(__file__).parents[2] / 'configs'
 RECIPES = sorted(
     str(p.relative_to(CONFIGS)) for p in CONFIGS.rglob('*.py')
     if p.parts[len(CONFIGS.parts)] in ('higherhrnet', 'ae'))

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from odd_images import write_huge_images, write_odd_images
+from repo_paths import REPO, SHARED
 
 from higherhrnet_plugin.datasets.coco_validation import (
     DatasetError, validate_coco_keypoints)
 
-ROOT = Path(__file__).parents[2]
-SHARED = ROOT.parent / 'shared' / 'data'
-TOOL = ROOT / 'tools' / 'analysis' / 'check_dataset.py'
+SHARED_DATA = SHARED / 'data'
+TOOL = REPO / 'tools' / 'analysis' / 'check_dataset.py'
 
 
 @pytest.fixture(autouse=True)
@@ -32,12 +32,13 @@ def base(tmp_path_factory):
     """A valid dataset: the shared COCO sample (real images) when present,
     else a synthetic one."""
     root = tmp_path_factory.mktemp('dataset')
-    if (SHARED / 'coco' / 'test_coco.json').is_file():
+    if (SHARED_DATA / 'coco' / 'test_coco.json').is_file():
         img_dir = root / 'images'
         img_dir.mkdir()
-        for jpg in (SHARED / 'coco').glob('*.jpg'):
+        for jpg in (SHARED_DATA / 'coco').glob('*.jpg'):
             shutil.copy(jpg, img_dir)
-        data = json.loads((SHARED / 'coco' / 'test_coco.json').read_text())
+        data = json.loads(
+            (SHARED_DATA / 'coco' / 'test_coco.json').read_text())
     else:
         from higherhrnet_plugin.synthetic_coco import \
             make_synthetic_coco
@@ -64,11 +65,11 @@ def test_valid_dataset_has_no_problem(base, tmp_path):
     assert _problems(tmp_path, data, img_dir, images='decode')[1] == []
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason='no ../shared/data')
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason='no ../shared/data')
 @pytest.mark.parametrize('name,k', [('coco/test_coco.json', 17),
                                     ('crowdpose/test_crowdpose.json', 14)])
 def test_shared_datasets_are_valid(name, k):
-    ann = SHARED / name
+    ann = SHARED_DATA / name
     assert validate_coco_keypoints(str(ann), str(ann.parent), k,
                                    progress=False) == []
 

@@ -4,18 +4,13 @@ The tiny model is the demo config with random weights, its output layers
 amplified and its heatmap biases raised, so that it finds "people" on any
 image: meaningless poses, but many candidates per joint, which is what the
 decoder's equivalence needs."""
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-ROOT = Path(__file__).parents[2]
-TINY_CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                      'synthetic-256x256.py')
-W32_CONFIG = ROOT / ('configs/higherhrnet/coco/higherhrnet_hrnet-w32_'
-                     '8xb12-300e_coco-512x512.py')
-SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
+from repo_paths import DEMO_CONFIG, SHARED_COCO
+
 NUM_KEYPOINTS = 17
 WEIGHT_GAIN = 10.0
 
@@ -25,7 +20,7 @@ def tiny_model():
     layers' weights scaled by ``WEIGHT_GAIN`` and heatmap biases +0.5."""
     from mmpose.apis import init_model
     torch.manual_seed(0)
-    model = init_model(str(TINY_CONFIG), None, device='cpu')
+    model = init_model(str(DEMO_CONFIG), None, device='cpu')
     with torch.no_grad():
         for layer in model.head.final_layers:
             # PyTorch's default init gives maps within +-2 whose candidates
@@ -54,7 +49,7 @@ def tiny_checkpoint(deploy_dir):
 def tiny_predictor(tiny_checkpoint):
     """The PyTorch path: the config's test pipeline and model."""
     from higherhrnet_plugin.apis.pytorch_predictor import PyTorchPosePredictor
-    return PyTorchPosePredictor(str(TINY_CONFIG), str(tiny_checkpoint))
+    return PyTorchPosePredictor(str(DEMO_CONFIG), str(tiny_checkpoint))
 
 
 @pytest.fixture(scope='session')

@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 
-from conftest import ROOT, TINY_CONFIG
+from repo_paths import DEMO_CONFIG, REPO
 
-TOOL = ROOT / 'tools' / 'analysis' / 'eval_backends.py'
+TOOL = REPO / 'tools' / 'analysis' / 'eval_backends.py'
 BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
 
 
@@ -35,7 +35,7 @@ def test_ap_and_results_equal_across_backends(tmp_path, tiny_checkpoint):
     # (test_equivalence.py names them); the first 30 people an image (a cap
     # that departs from the original) keep those decisions few
     config = tmp_path / 'capped.py'
-    config.write_text(f"_base_ = ['{TINY_CONFIG}']\n"
+    config.write_text(f"_base_ = ['{DEMO_CONFIG}']\n"
                       'model = dict(head=dict(decoder=dict('
                       'decode_max_instances=30)))\n')
     proc = _run(config, tiny_checkpoint, '--data-root', data,
@@ -70,7 +70,7 @@ def test_ap_and_results_equal_across_backends(tmp_path, tiny_checkpoint):
 
 def test_bad_data_root_is_one_line(tmp_path, tiny_checkpoint):
     (tmp_path / 'empty').mkdir()
-    proc = _run(TINY_CONFIG, tiny_checkpoint, '--data-root',
+    proc = _run(DEMO_CONFIG, tiny_checkpoint, '--data-root',
                 tmp_path / 'empty', '--out-dir', tmp_path / 'out',
                 cwd=tmp_path)
     assert proc.returncode != 0
@@ -87,12 +87,12 @@ def test_precisions_rows_and_people_agreement(tmp_path, tiny_checkpoint,
     fp32 the same people, the others paired (agreement), also on
     --agreement-images."""
     from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
-    from conftest import SHARED_COCO
+    from repo_paths import SHARED_COCO
     data = tmp_path / 'syn'
     make_synthetic_coco(str(data), num_train=1, num_val=1,
                         image_size=(256, 256))
     config = tmp_path / 'capped.py'
-    config.write_text(f"_base_ = ['{TINY_CONFIG}']\n"
+    config.write_text(f"_base_ = ['{DEMO_CONFIG}']\n"
                       'model = dict(head=dict(decoder=dict('
                       'decode_max_instances=30)))\n')
     extra = tmp_path / 'extra'
@@ -123,7 +123,7 @@ def test_precisions_rows_and_people_agreement(tmp_path, tiny_checkpoint,
 
 
 def test_int8_without_its_graph_is_one_line(tmp_path, tiny_checkpoint):
-    proc = _run(TINY_CONFIG, tiny_checkpoint, '--data-root', tmp_path,
+    proc = _run(DEMO_CONFIG, tiny_checkpoint, '--data-root', tmp_path,
                 '--precision', 'int8', cwd=tmp_path)
     assert proc.returncode != 0 and 'Traceback' not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].endswith(

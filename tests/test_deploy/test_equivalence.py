@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import (NUM_KEYPOINTS, SHARED_COCO, W32_CONFIG,
-                      assert_same_people)
+from conftest import NUM_KEYPOINTS, assert_same_people
+from repo_paths import SHARED_COCO, W32_CONFIG
 
 
 def _reference_aggregation(model, image):

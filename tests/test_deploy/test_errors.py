@@ -89,10 +89,10 @@ def test_export_checkpoint_that_does_not_fit_the_config(tmp_path,
     import subprocess
     import sys
 
-    from conftest import ROOT, W32_CONFIG
+    from repo_paths import REPO, W32_CONFIG
     out = tmp_path / 'w32.onnx'
     proc = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/deployment/export_onnx.py'),
+        [sys.executable, str(REPO / 'tools/deployment/export_onnx.py'),
          str(W32_CONFIG), str(tiny_checkpoint), str(out)],
         env=dict(os.environ, CUDA_VISIBLE_DEVICES=''), capture_output=True,
         text=True, timeout=300)
@@ -110,10 +110,10 @@ def test_export_needs_the_estimator_that_owns_its_views(tmp_path):
     from mmengine.config import Config
     from mmpose.apis import init_model
 
-    from conftest import TINY_CONFIG
+    from repo_paths import DEMO_CONFIG
     from higherhrnet_plugin.deploy.export import export_onnx
     from higherhrnet_plugin.deploy.metadata import DeployError
-    cfg = Config.fromfile(str(TINY_CONFIG))
+    cfg = Config.fromfile(str(DEMO_CONFIG))
     cfg.model.type = 'BottomupPoseEstimator'
     model = init_model(cfg, None, device='cpu').eval()
     with pytest.raises(DeployError) as excinfo:

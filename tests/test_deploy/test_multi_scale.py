@@ -7,7 +7,8 @@ the PyTorch path finds with the config's ``HeatmapAggregationTTA``
 import cv2
 import pytest
 
-from conftest import SHARED_COCO, TINY_CONFIG, assert_same_people
+from conftest import assert_same_people
+from repo_paths import DEMO_CONFIG, SHARED_COCO
 
 SCALES = (2.0, 1.0, 0.5)
 
@@ -29,7 +30,7 @@ def test_multi_scale_graph_finds_the_tta_people(tiny_checkpoint,
     small, as decoding these dense maps is the slow part)."""
     from higherhrnet_plugin.apis.pytorch_predictor import PyTorchPosePredictor
     from higherhrnet_plugin.deploy import OnnxPoseEstimator
-    tta = PyTorchPosePredictor(str(TINY_CONFIG), str(tiny_checkpoint),
+    tta = PyTorchPosePredictor(str(DEMO_CONFIG), str(tiny_checkpoint),
                                tta=True)
     assert tuple(tta.model.scales) == SCALES and tta.model.flip_test
     estimator = OnnxPoseEstimator(str(tiny_multi_scale_onnx), backend,

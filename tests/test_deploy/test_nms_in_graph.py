@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT, SHARED_COCO, TINY_CONFIG
+from repo_paths import DEMO_CONFIG, REPO, SHARED_COCO
 
 
 @pytest.fixture(scope='module')
@@ -19,8 +19,8 @@ def tiny_nms_onnx(deploy_dir, tiny_checkpoint):
     from higherhrnet_plugin.deploy.backends import load_backend
     out = deploy_dir / 'tiny_nms.onnx'
     proc = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/deployment/export_onnx.py'),
-         str(TINY_CONFIG), str(tiny_checkpoint), str(out), '--dynamic',
+        [sys.executable, str(REPO / 'tools/deployment/export_onnx.py'),
+         str(DEMO_CONFIG), str(tiny_checkpoint), str(out), '--dynamic',
          '--nms-in-graph'],
         env=dict(os.environ, CUDA_VISIBLE_DEVICES=''), capture_output=True,
         text=True, timeout=300)

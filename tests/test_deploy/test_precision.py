@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import SHARED_COCO
+from repo_paths import SHARED_COCO
 
 IMAGES = sorted(SHARED_COCO.glob('*.jpg'))
 

@@ -3,9 +3,7 @@ people, keypoint shifts) and the rendered maps the W32 benchmark decodes."""
 import numpy as np
 import pytest
 
-from conftest import ROOT
-
-REFERENCE = ROOT.parent / 'shared' / 'reference'
+from repo_paths import REFERENCE
 
 
 def test_agreement_pairs_people_in_any_order():

@@ -4,9 +4,9 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT, SHARED_COCO
+from repo_paths import REPO, SHARED_COCO
 
-TOOL = ROOT / 'tools' / 'deployment' / 'quantize.py'
+TOOL = REPO / 'tools' / 'deployment' / 'quantize.py'
 
 
 def _run(*args, cwd):

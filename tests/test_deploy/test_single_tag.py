@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import NUM_KEYPOINTS, SHARED_COCO, TINY_CONFIG, WEIGHT_GAIN
+from conftest import NUM_KEYPOINTS, WEIGHT_GAIN
+from repo_paths import DEMO_CONFIG, SHARED_COCO
 
 
 @pytest.fixture(scope='module')
@@ -17,7 +18,7 @@ def single_tag(tmp_path_factory):
     from mmpose.apis import init_model
     root = tmp_path_factory.mktemp('single_tag')
     config = root / 'single_tag.py'
-    config.write_text(f"_base_ = ['{TINY_CONFIG}']\n"
+    config.write_text(f"_base_ = ['{DEMO_CONFIG}']\n"
                       'model = dict(head=dict(tag_per_keypoint=False))\n')
     torch.manual_seed(0)
     model = init_model(Config.fromfile(str(config)), None, device='cpu')

@@ -13,7 +13,7 @@ import textwrap
 
 import numpy as np
 
-from conftest import ROOT, SHARED_COCO
+from repo_paths import REPO, SHARED_COCO
 
 BLOCKED = ('torch', 'torchvision', 'mmcv', 'mmengine', 'mmpose', 'mmdet')
 
@@ -28,7 +28,7 @@ def _python(code, tmp_path, blocked=BLOCKED):
         for name in {tuple(blocked)!r}:
             sys.modules[name] = None  # as if not installed
         """))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(ROOT)]),
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO)]),
                CUDA_VISIBLE_DEVICES='')
     return subprocess.run([sys.executable, '-c', code], cwd=str(tmp_path),
                           env=env, capture_output=True, text=True,

@@ -3,11 +3,10 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from repo_paths import REPO
 
 
 def _nav_pages(nav):
@@ -24,26 +23,26 @@ def test_docs_build_strict(tmp_path):
     env = dict(os.environ, NO_MKDOCS_2_WARNING='1')
     result = subprocess.run(
         [sys.executable, '-m', 'mkdocs', 'build', '--strict', '--config-file',
-         str(ROOT / 'mkdocs.yml'), '--site-dir', str(tmp_path / 'site')],
+         str(REPO / 'mkdocs.yml'), '--site-dir', str(tmp_path / 'site')],
         capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / 'site' / 'index.html').is_file()
 
 
 def test_every_page_is_in_the_nav():
-    with open(ROOT / 'mkdocs.yml') as f:
+    with open(REPO / 'mkdocs.yml') as f:
         config = yaml.safe_load(f)
     in_nav = set(_nav_pages(config['nav']))
-    pages = {str(p.relative_to(ROOT / 'docs'))
-             for p in (ROOT / 'docs').rglob('*.md')}
+    pages = {str(p.relative_to(REPO / 'docs'))
+             for p in (REPO / 'docs').rglob('*.md')}
     assert pages - in_nav == set(), 'pages missing from mkdocs.yml nav'
 
 
 def test_readme_links_to_repository_files_exist():
     """Relative links of README.md (configs, docs pages) name real files."""
-    readme = (ROOT / 'README.md').read_text()
+    readme = (REPO / 'README.md').read_text()
     targets = re.findall(r'\]\(([^)#\s]+)(?:#[^)]*)?\)', readme)
     local = [t for t in targets if not re.match(r'[a-z]+://', t)]
     assert local, 'README.md links to no repository file'
-    missing = [t for t in local if not (ROOT / t).exists()]
+    missing = [t for t in local if not (REPO / t).exists()]
     assert missing == [], 'README.md links to missing files'

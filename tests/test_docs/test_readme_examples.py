@@ -5,19 +5,19 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from repo_paths import REPO
+
 BLOCK = re.compile(r'^```python\n(.*?)^```', re.S | re.M)
 
 
 def test_readme_python_blocks_run(tmp_path):
-    blocks = BLOCK.findall((ROOT / 'README.md').read_text())
+    blocks = BLOCK.findall((REPO / 'README.md').read_text())
     assert blocks, 'README.md has no python block'
-    (tmp_path / 'shared').symlink_to(ROOT.parent / 'shared')
+    (tmp_path / 'shared').symlink_to(REPO.parent / 'shared')
     tmp_path = tmp_path / 'repo'
     tmp_path.mkdir()
-    (tmp_path / 'configs').symlink_to(ROOT / 'configs')
+    (tmp_path / 'configs').symlink_to(REPO / 'configs')
     scripts = []
     for i, block in enumerate(blocks):
         scripts.append(tmp_path / f'readme_block_{i}.py')

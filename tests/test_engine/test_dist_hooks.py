@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from repo_paths import REPO
+
 WORKER = Path(__file__).with_name('dist_budget_worker.py')
-ROOT = Path(__file__).parents[2]
 
 
 def _free_port():
@@ -20,7 +21,7 @@ def _free_port():
 
 def test_budget_and_nan_stop_both_ranks_together(tmp_path):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='', OMP_NUM_THREADS='1',
-               PYTHONPATH=f'{ROOT}:{os.environ.get("PYTHONPATH", "")}')
+               PYTHONPATH=f'{REPO}:{os.environ.get("PYTHONPATH", "")}')
     run = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
          '2', '--master_addr', '127.0.0.1', '--master_port',

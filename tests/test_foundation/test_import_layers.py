@@ -3,10 +3,11 @@
 Every import of every module counts, at module level or inside a function
 (a lazy import is still a dependency), absolute or relative."""
 import ast
-from pathlib import Path
 from typing import Dict, List, Set
 
-PACKAGE = Path(__file__).parents[2] / 'higherhrnet_plugin'
+from repo_paths import REPO
+
+PACKAGE = REPO / 'higherhrnet_plugin'
 
 
 def _unit(module: str) -> str:

@@ -4,18 +4,18 @@ import runpy
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).parents[2]
-PINS = ROOT / 'requirements' / 'constraints.txt'
-PLAN_SCRIPT = ROOT / 'tools' / 'install' / 'stack_plan.py'
+from repo_paths import REPO
+
+PINS = REPO / 'requirements' / 'constraints.txt'
+PLAN_SCRIPT = REPO / 'tools' / 'install' / 'stack_plan.py'
 # the installer's helper scripts run before the plugin is installed, so they
 # are scripts, not modules of the package
 cache_key = runpy.run_path(
-    str(ROOT / 'tools' / 'install' / 'mmcv_cache_key.py'))['cache_key']
+    str(REPO / 'tools' / 'install' / 'mmcv_cache_key.py'))['cache_key']
 plan = runpy.run_path(str(PLAN_SCRIPT))
 Probe, decide_torch, decide_ops = (plan['Probe'], plan['decide_torch'],
                                    plan['decide_ops'])
@@ -38,7 +38,7 @@ def test_cache_key_changes_with_mmcv_version_and_cuda_ops():
 def test_cache_key_command_names_the_installed_torch():
     import torch
     out = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/install/mmcv_cache_key.py'),
+        [sys.executable, str(REPO / 'tools/install/mmcv_cache_key.py'),
          '2.1.0'], check=True, capture_output=True, text=True).stdout
     assert f'torch-{torch.__version__}_' in out
 

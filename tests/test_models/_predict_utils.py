@@ -1,5 +1,4 @@
 """Shared helpers of the prediction / TTA tests."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,15 +6,11 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
-REPO = Path(__file__).resolve().parents[2]
-COCO = REPO.parent / 'shared' / 'data' / 'coco'
-REFERENCE = REPO.parent / 'shared' / 'reference'
-TINY_CFG = REPO / 'configs' / 'demo' / \
-    'higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
+from repo_paths import DEMO_CONFIG, SHARED_COCO
 
 
 def tiny_cfg():
-    return Config.fromfile(str(TINY_CFG))
+    return Config.fromfile(str(DEMO_CONFIG))
 
 
 def build_tiny(flip_test=True, seed=0):
@@ -30,15 +25,15 @@ def build_tiny(flip_test=True, seed=0):
 
 
 def need_coco():
-    if not (COCO / 'test_coco.json').is_file():
-        pytest.skip(f'COCO sample data absent ({COCO})')
+    if not (SHARED_COCO / 'test_coco.json').is_file():
+        pytest.skip(f'COCO sample data absent ({SHARED_COCO})')
 
 
 def coco_dataset(pipeline):
     from mmpose.datasets import CocoDataset
     need_coco()
     return CocoDataset(
-        data_root=str(COCO),
+        data_root=str(SHARED_COCO),
         ann_file='test_coco.json',
         data_prefix=dict(img=''),
         data_mode='bottomup',

@@ -20,12 +20,7 @@ from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
 from higherhrnet_plugin.engine.test_speed import set_test_batch_size
 from mmpose.registry import MODELS
 
-REPO = Path(__file__).resolve().parents[2]
-COCO = REPO.parent / 'shared' / 'data' / 'coco'
-TINY_CFG = REPO / 'configs/demo/' \
-    'higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
-W32_CFG = REPO / 'configs/higherhrnet/coco/' \
-    'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py'
+from repo_paths import DEMO_CONFIG, SHARED_COCO, W32_CONFIG
 
 
 def _random_checkpoint(cfg, path, seed=0):
@@ -108,7 +103,7 @@ def _assert_identical(a, b):
 def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp('batched_syn')
     make_synthetic_coco(str(root), num_train=1, num_val=10, seed=3)
-    cfg = Config.fromfile(str(TINY_CFG))
+    cfg = Config.fromfile(str(DEMO_CONFIG))
     ckpt = _random_checkpoint(cfg, root / 'tiny.pth')
     data = dict(data_root=str(root),
                 ann_file='annotations/person_keypoints_val.json',
@@ -117,9 +112,9 @@ def synthetic(tmp_path_factory):
 
 
 def _coco():
-    if not (COCO / 'test_coco.json').is_file():
-        pytest.skip(f'COCO sample data absent ({COCO})')
-    return dict(data_root=str(COCO), ann_file='test_coco.json',
+    if not (SHARED_COCO / 'test_coco.json').is_file():
+        pytest.skip(f'COCO sample data absent ({SHARED_COCO})')
+    return dict(data_root=str(SHARED_COCO), ann_file='test_coco.json',
                 data_prefix=dict(img=''))
 
 
@@ -127,12 +122,13 @@ def _coco():
 def coco_w32(tmp_path_factory):
     data = _coco()
     root = tmp_path_factory.mktemp('batched_coco')
-    ckpt = _random_checkpoint(Config.fromfile(str(W32_CFG)), root / 'w32.pth')
+    ckpt = _random_checkpoint(Config.fromfile(str(W32_CONFIG)),
+                              root / 'w32.pth')
     return data, ckpt
 
 
 def test_configs_batch_by_input_shape_with_one_flip_forward():
-    cfg = Config.fromfile(str(W32_CFG))
+    cfg = Config.fromfile(str(W32_CONFIG))
     assert cfg.test_dataloader.batch_size > 1
     assert cfg.test_dataloader.batch_sampler.type == 'InputShapeBatchSampler'
     assert cfg.model.type == 'FlipBatchBottomupPoseEstimator'
@@ -141,8 +137,8 @@ def test_configs_batch_by_input_shape_with_one_flip_forward():
 @pytest.mark.parametrize('tta', [False, True], ids=['flip', 'tta'])
 def test_synthetic_batch_8_equals_batch_1(synthetic, tmp_path, tta):
     data, ckpt = synthetic
-    one = _run(TINY_CFG, data, ckpt, tmp_path / 'b1', 1, tta=tta)
-    eight = _run(TINY_CFG, data, ckpt, tmp_path / 'b8', 8, tta=tta)
+    one = _run(DEMO_CONFIG, data, ckpt, tmp_path / 'b1', 1, tta=tta)
+    eight = _run(DEMO_CONFIG, data, ckpt, tmp_path / 'b8', 8, tta=tta)
     # all synthetic images are 320x320: one full batch of 8, then 2
     assert len(eight[2].test_dataloader) == 2
     _assert_identical(one, eight)
@@ -151,9 +147,9 @@ def test_synthetic_batch_8_equals_batch_1(synthetic, tmp_path, tta):
 @pytest.mark.parametrize('tta', [False, True], ids=['flip', 'tta'])
 def test_coco_w32_batch_8_equals_batch_1(coco_w32, tmp_path, tta):
     data, ckpt = coco_w32
-    one = _run(W32_CFG, data, ckpt, tmp_path / 'b1', 1, tta=tta,
+    one = _run(W32_CONFIG, data, ckpt, tmp_path / 'b1', 1, tta=tta,
                input_size=128)
-    eight = _run(W32_CFG, data, ckpt, tmp_path / 'b8', 8, tta=tta,
+    eight = _run(W32_CONFIG, data, ckpt, tmp_path / 'b8', 8, tta=tta,
                  input_size=128)
     # 4 images of 4 shapes; at input size 128: 256x128 three times and
     # 192x128 (with TTA, min_scale 0.5: all four share their view sizes)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from _predict_utils import (REFERENCE, build_tiny, check_instances,
-                             coco_dataset, run_batch)
+from _predict_utils import build_tiny, check_instances, coco_dataset, run_batch
+from repo_paths import REFERENCE
 
 
 @pytest.mark.parametrize('flip_test', [True, False])

@@ -2,13 +2,10 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
-INFER = ROOT / 'tools' / 'infer.py'
-DEMO_CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                      'synthetic-256x256.py')
-SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
+from repo_paths import REPO
+
+INFER = REPO / 'tools' / 'infer.py'
 
 
 def run_infer(*args, cwd) -> subprocess.CompletedProcess:

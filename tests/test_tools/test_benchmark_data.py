@@ -3,7 +3,6 @@ narrow model and the shared COCO images."""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,19 +12,17 @@ from higherhrnet_plugin.analysis import data_benchmark as db
 from higherhrnet_plugin.analysis.training_memory import (
     ADAM_BYTES_PER_PARAM, measure_training_memory, saved_activation_bytes)
 
-ROOT = Path(__file__).parents[2]
-SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                 'synthetic-256x256.py')
-SHARED = ['--data-root', f'{SHARED_COCO}/', '--ann-file', 'test_coco.json',
-          '--img-prefix', '']
+from repo_paths import DEMO_CONFIG, REPO, SHARED_COCO
+
+DATA_ARGS = ['--data-root', f'{SHARED_COCO}/', '--ann-file', 'test_coco.json',
+             '--img-prefix', '']
 
 
 @pytest.fixture(scope='module')
 def dataset():
     if not SHARED_COCO.is_dir():
         pytest.skip(f'{SHARED_COCO} is absent (it comes with the shared data)')
-    return db.build_train_dataset(Config.fromfile(str(CONFIG)),
+    return db.build_train_dataset(Config.fromfile(str(DEMO_CONFIG)),
                                   f'{SHARED_COCO}/', 'test_coco.json', '')
 
 
@@ -55,9 +52,9 @@ def test_workers_rule():
 def test_benchmark_data_tool(dataset, tmp_path):
     out = tmp_path / 'data.json'
     run = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/analysis/benchmark_data.py'),
-         str(CONFIG), *SHARED, '--num-samples', '2', '--step-times', '0.5',
-         '--gpus', '2', '--json', str(out)],
+        [sys.executable, str(REPO / 'tools/analysis/benchmark_data.py'),
+         str(DEMO_CONFIG), *DATA_ARGS, '--num-samples', '2',
+         '--step-times', '0.5', '--gpus', '2', '--json', str(out)],
         capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(out.read_text())
@@ -67,7 +64,7 @@ def test_benchmark_data_tool(dataset, tmp_path):
 
 
 def test_training_memory(dataset):
-    cfg = Config.fromfile(str(CONFIG))
+    cfg = Config.fromfile(str(DEMO_CONFIG))
     sample = dataset[0]
     mem = measure_training_memory(cfg, sample)
     assert mem.static == mem.num_params * ADAM_BYTES_PER_PARAM
@@ -90,8 +87,8 @@ def test_training_memory(dataset):
 def test_benchmark_memory_tool(dataset, tmp_path):
     out = tmp_path / 'memory.json'
     run = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/analysis/benchmark_memory.py'),
-         str(CONFIG), *SHARED, '--cards-gb', '16', '--json', str(out)],
+        [sys.executable, str(REPO / 'tools/analysis/benchmark_memory.py'),
+         str(DEMO_CONFIG), *DATA_ARGS, '--cards-gb', '16', '--json', str(out)],
         capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(out.read_text())

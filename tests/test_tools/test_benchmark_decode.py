@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,8 @@ from higherhrnet_plugin.analysis.decode_benchmark import (ALL_STAGES,
                                                           benchmark_decode,
                                                           format_table)
 
-REPO = Path(__file__).resolve().parents[2]
+from repo_paths import REPO
+
 TOOL = REPO / 'tools' / 'analysis' / 'benchmark_decode.py'
 
 

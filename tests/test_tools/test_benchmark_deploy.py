@@ -3,11 +3,11 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from repo_paths import REPO
+
 TOOL = REPO / 'tools' / 'analysis' / 'benchmark_deploy.py'
 
 

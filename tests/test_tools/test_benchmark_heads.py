@@ -4,29 +4,28 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
-TOOL = str(ROOT / 'tools/analysis/benchmark_heads.py')
-DEMO = 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
+from repo_paths import DEMO_CONFIG, REPO
+
+TOOL = str(REPO / 'tools/analysis/benchmark_heads.py')
 CID = ('mmpose::body_2d_keypoint/cid/coco/'
         'cid_hrnet-w32_8xb20-140e_coco-512x512.py')
 
 
 def run_tool(*args):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
-    return subprocess.run([sys.executable, TOOL, *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, TOOL, *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
 def test_benchmark_two_heads_and_a_broken_one(tmp_path):
     broken = tmp_path / 'broken.py'
-    broken.write_text(f"_base_ = ['{ROOT / DEMO}']\n"
+    broken.write_text(f"_base_ = ['{DEMO_CONFIG}']\n"
                       "model = dict(head=dict(type='NoSuchHead'))\n")
     out = tmp_path / 'out'
-    proc = run_tool('--configs', f'ours={DEMO}', f'cid={CID}',
+    proc = run_tool('--configs', f'ours={DEMO_CONFIG}', f'cid={CID}',
                     f'broken={broken}', '--shape', '64', '--warmup', '0',
                     '--repeats', '1', '--threads', '1', '--out', str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -67,7 +66,7 @@ def test_train_budget_tiny(tmp_path):
     # evaluated (RTMO's narrowed neck and head must agree on channels); one
     # run of the tool for both heads
     out = tmp_path / 'out'
-    proc = run_tool('--configs', f'ours={DEMO}', f'rtmo-s={RTMO}',
+    proc = run_tool('--configs', f'ours={DEMO_CONFIG}', f'rtmo-s={RTMO}',
                     '--skip-measure', '--train-budget', '0.05',
                     '--num-train', '4', '--num-val', '2', '--num-workers',
                     '0', '--threads', '1', '--out', str(out))

@@ -4,7 +4,6 @@ errors."""
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -17,21 +16,20 @@ from higherhrnet_plugin.analysis.test_throughput import (benchmark_test,
 from higherhrnet_plugin.synthetic_coco import make_synthetic_coco
 from mmpose.registry import MODELS
 
-ROOT = Path(__file__).parents[2]
-TOOL = str(ROOT / 'tools/analysis/benchmark_test.py')
-DEMO = ROOT / 'configs/demo/' \
-    'higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
+from repo_paths import DEMO_CONFIG, REPO
+
+TOOL = str(REPO / 'tools/analysis/benchmark_test.py')
 
 
 def run_tool(*args):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
-    return subprocess.run([sys.executable, TOOL, *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, TOOL, *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
 def test_variants_against_batch_1_and_the_original(tmp_path):
     make_synthetic_coco(str(tmp_path), num_train=1, num_val=2, seed=0)
-    cfg = Config.fromfile(str(DEMO))
+    cfg = Config.fromfile(str(DEMO_CONFIG))
     cfg.test_dataloader.dataset.update(
         data_root=str(tmp_path),
         ann_file='annotations/person_keypoints_val.json',

@@ -3,7 +3,6 @@ that runs without a GPU), the verdict rules of
 higherhrnet_plugin.analysis.gpu_check, and the tool's one-line errors."""
 import json
 import runpy
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,14 +10,12 @@ from mmengine.config import Config
 
 from higherhrnet_plugin.analysis import gpu_check
 from higherhrnet_plugin.analysis import test_throughput
+from repo_paths import DEMO_CONFIG, REPO
 
-ROOT = Path(__file__).parents[2]
-TOOL = runpy.run_path(str(ROOT / 'tools/analysis/check_gpu.py'))
+TOOL = runpy.run_path(str(REPO / 'tools/analysis/check_gpu.py'))
 
-DEMO = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-               'synthetic-256x256.py')
 # 14 keypoints (the file name carries the batch, which may change)
-CROWDPOSE = next((ROOT / 'configs/higherhrnet/crowdpose').glob(
+CROWDPOSE = next((REPO / 'configs/higherhrnet/crowdpose').glob(
     'higherhrnet_hrnet-w32_*_crowdpose-512x512.py'))
 CPU = torch.device('cpu')
 # the smallest run: two iterations (one timed) of batch 2, two val images
@@ -32,7 +29,7 @@ SMALL = ['--device', 'cpu', '--iters', '2', '--test-images', '2',
 @pytest.fixture(scope='module')
 def cpu_run(tmp_path_factory):
     out = tmp_path_factory.mktemp('check_gpu') / 'check.json'
-    code = TOOL['main']([str(DEMO), '--json', str(out), *SMALL])
+    code = TOOL['main']([str(DEMO_CONFIG), '--json', str(out), *SMALL])
     return code, json.loads(out.read_text())
 
 
@@ -186,8 +183,8 @@ def test_resolve_device():
 
 @pytest.mark.parametrize('args, message', [
     (['no/such.py'], 'config not found: no/such.py'),
-    ([str(DEMO), '--iters', '1'], '--iters must be >= 2'),
-    ([str(DEMO), '--test-images', '1'], '--test-images must be >= 2'),
+    ([str(DEMO_CONFIG), '--iters', '1'], '--iters must be >= 2'),
+    ([str(DEMO_CONFIG), '--test-images', '1'], '--test-images must be >= 2'),
 ])
 def test_bad_arguments_are_one_line_errors(capsys, args, message):
     with pytest.raises(SystemExit) as exc:
@@ -198,7 +195,7 @@ def test_bad_arguments_are_one_line_errors(capsys, args, message):
 
 def test_config_without_our_codec_is_a_one_line_error():
     with pytest.raises(SystemExit) as exc:
-        TOOL['main']([str(DEMO), '--device', 'cpu', '--cfg-options',
+        TOOL['main']([str(DEMO_CONFIG), '--device', 'cpu', '--cfg-options',
                         'model.head.decoder=None'])
     assert 'AssociativeEmbeddingCodec' in str(exc.value)
-    assert str(exc.value).startswith(f'check_gpu: {DEMO}: ')
+    assert str(exc.value).startswith(f'check_gpu: {DEMO_CONFIG}: ')

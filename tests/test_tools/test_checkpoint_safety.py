@@ -15,8 +15,6 @@ import torch
 from higherhrnet_plugin.engine import load_checkpoint_file
 from tiny_training import last_line, run_tool, write_config
 
-ROOT = Path(__file__).parents[2]
-
 
 class CreatesFile:
     """Unpickling this calls ``open(path, 'w')``: the file appears."""

@@ -2,7 +2,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -14,22 +13,22 @@ from higherhrnet_plugin.checkpoint_conversion import (CheckpointKeyError,
                                                       check_against_model,
                                                       convert_state_dict)
 from higherhrnet_plugin.reference.model_outputs import model_cfg_from_arch
+from repo_paths import REFERENCE, REPO
 
-ROOT = Path(__file__).parents[2]
-REF = ROOT.parent / 'shared' / 'reference'
-TINY = REF / 'official_tiny_model_seed7.pth'
+TINY = REFERENCE / 'official_tiny_model_seed7.pth'
 
 
 @pytest.fixture
 def ref():
-    if not REF.is_dir():
-        pytest.skip(f'{REF} is absent (reference numbers come with ../shared)')
-    return REF
+    if not REFERENCE.is_dir():
+        pytest.skip(f'{REFERENCE} is absent (reference numbers come with '
+                    '../shared)')
+    return REFERENCE
 
 
 def _model_state(config):
     init_default_scope('mmpose')
-    cfg = Config.fromfile(str(ROOT / config))
+    cfg = Config.fromfile(str(REPO / config))
     cfg.model.backbone.init_cfg = None
     return MODELS.build(cfg.model).state_dict()
 
@@ -63,7 +62,7 @@ def test_unknown_and_missing_keys_are_listed():
 
 def test_convert_tool_output_reproduces_the_original(ref, tmp_path):
     dst = tmp_path / 'tiny.pth'
-    subprocess.run([sys.executable, str(ROOT / 'tools/convert_checkpoint.py'),
+    subprocess.run([sys.executable, str(REPO / 'tools/convert_checkpoint.py'),
                     str(TINY), str(dst), '--source', 'original'], check=True,
                    capture_output=True)
     reference = torch.load(TINY, weights_only=False)
@@ -81,12 +80,13 @@ def test_convert_tool_rejects_bad_input_in_one_line(tmp_path):
     bad = tmp_path / 'bad.pth'
     torch.save({'state_dict': {'fc.weight': torch.zeros(1)}}, bad)
     dst = tmp_path / 'out.pth'
-    run = subprocess.run([sys.executable, str(ROOT / 'tools/convert_checkpoint.py'),
-                          str(bad), str(dst)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, str(REPO / 'tools/convert_checkpoint.py'), str(bad),
+         str(dst)], capture_output=True, text=True)
     assert run.returncode != 0 and not dst.exists()
     assert 'fc.weight' in run.stderr.strip().splitlines()[-1]
     missing = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/convert_checkpoint.py'),
+        [sys.executable, str(REPO / 'tools/convert_checkpoint.py'),
          str(tmp_path / 'nope.pth'), str(dst)], capture_output=True, text=True)
     assert missing.returncode != 0
     assert 'nope.pth' in missing.stderr.strip().splitlines()[-1]
@@ -94,7 +94,7 @@ def test_convert_tool_rejects_bad_input_in_one_line(tmp_path):
 
 def test_check_reference_tool_on_model_and_training_files(ref):
     run = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/analysis/check_reference.py'),
+        [sys.executable, str(REPO / 'tools/analysis/check_reference.py'),
          str(TINY), str(ref / 'train_targets_losses.npz')],
         capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -107,7 +107,7 @@ def test_check_reference_tool_fails_on_a_wrong_reference(ref, tmp_path):
     wrong = tmp_path / 'perturbed_tiny.pth'
     torch.save(reference, wrong)
     run = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/analysis/check_reference.py'),
+        [sys.executable, str(REPO / 'tools/analysis/check_reference.py'),
          str(wrong)], capture_output=True, text=True)
     assert run.returncode == 1
     assert run.stdout.strip().splitlines()[-1] == '0/1 match'

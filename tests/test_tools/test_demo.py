@@ -4,12 +4,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
-DEMO = ROOT / 'tools' / 'demo.py'
+from repo_paths import REPO
+
+DEMO = REPO / 'tools' / 'demo.py'
 KEYS = ('coco/AP', 'coco/AP .5', 'coco/AP .75', 'coco/AP (M)', 'coco/AP (L)',
         'coco/AR')
 

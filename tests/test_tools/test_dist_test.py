@@ -6,14 +6,11 @@ import pickle
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import torch
 from mmengine.config import Config
 
-ROOT = Path(__file__).parents[2]
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                 'synthetic-256x256.py')
+from repo_paths import DEMO_CONFIG, REPO
 
 
 def _free_port():
@@ -26,18 +23,19 @@ def test_two_cpu_processes_write_out_and_dump_once(synthetic_coco, tmp_path):
     import higherhrnet_plugin  # noqa: F401  (registers the plugin)
     from mmpose.registry import MODELS
     data = synthetic_coco(2, 4)
-    model_cfg = Config.fromfile(str(CONFIG)).model
+    model_cfg = Config.fromfile(str(DEMO_CONFIG)).model
     torch.manual_seed(0)
     ckpt = tmp_path / 'random.pth'
     torch.save({'state_dict': MODELS.build(model_cfg).state_dict()}, ckpt)
     out, dump = tmp_path / 'metrics.json', tmp_path / 'preds.pkl'
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='',
-               PYTHONPATH=f'{ROOT}:{os.environ.get("PYTHONPATH", "")}')
+               PYTHONPATH=f'{REPO}:{os.environ.get("PYTHONPATH", "")}')
     run = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-         f'--master_port={_free_port()}', str(ROOT / 'tools/test.py'),
-         str(CONFIG), str(ckpt), '--launcher', 'pytorch', '--out', str(out),
-         '--dump', str(dump), '--work-dir', str(tmp_path / 'work'),
+         f'--master_port={_free_port()}', str(REPO / 'tools/test.py'),
+         str(DEMO_CONFIG), str(ckpt), '--launcher', 'pytorch',
+         '--out', str(out), '--dump', str(dump),
+         '--work-dir', str(tmp_path / 'work'),
          '--cfg-options', f'test_dataloader.dataset.data_root={data}/',
          f'test_evaluator.ann_file={data}/annotations/'
          'person_keypoints_val.json',

@@ -3,13 +3,10 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
-SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
-CONFIG = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
+from repo_paths import DEMO_CONFIG, REPO, SHARED_COCO
 
 
 def _free_port():
@@ -24,7 +21,7 @@ def test_two_cpu_processes_train_one_epoch(tmp_path):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='', PYTHON=sys.executable,
                PORT=str(_free_port()))
     subprocess.run(
-        ['bash', str(ROOT / 'tools/dist_train.sh'), str(CONFIG), '2',
+        ['bash', str(REPO / 'tools/dist_train.sh'), str(DEMO_CONFIG), '2',
          '--work-dir', str(tmp_path), '--no-validate', '--cfg-options',
          f'train_dataloader.dataset.data_root={SHARED_COCO}/',
          'train_dataloader.dataset.ann_file=test_coco.json',

@@ -5,18 +5,15 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from higherhrnet_plugin.analysis import error_breakdown as breakdown
+from repo_paths import DEMO_CONFIG, REPO
 
-ROOT = Path(__file__).parents[2]
-TOOL = ROOT / 'tools' / 'analysis' / 'error_breakdown.py'
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                 'synthetic-256x256.py')
+TOOL = REPO / 'tools' / 'analysis' / 'error_breakdown.py'
 
 
 def _people():
@@ -110,7 +107,7 @@ def tiny_run(tmp_path_factory, synthetic_coco, random_demo_checkpoint):
     data = f'{synthetic_coco(1, 2)}/'
     out = root / 'breakdown.json'
     proc = subprocess.run(
-        [sys.executable, str(TOOL), str(CONFIG), str(ckpt), '--out',
+        [sys.executable, str(TOOL), str(DEMO_CONFIG), str(ckpt), '--out',
          str(out), '--cfg-options', f'data_root={data}',
          f'test_dataloader.dataset.data_root={data}',
          'test_dataloader.num_workers=0',
@@ -142,7 +139,7 @@ def test_command_writes_the_three_scores_and_recall(tiny_run):
 def test_missing_checkpoint_is_a_one_line_error(tiny_run):
     root = tiny_run[0]
     proc = subprocess.run(
-        [sys.executable, str(TOOL), str(CONFIG), str(root / 'nope.pth')],
+        [sys.executable, str(TOOL), str(DEMO_CONFIG), str(root / 'nope.pth')],
         cwd=root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if 'error:' in line]
@@ -154,7 +151,7 @@ def test_config_without_our_codec_is_a_one_line_error(tiny_run,
     root, ckpt, _, _ = tiny_run
     data = f'{synthetic_coco(1, 2)}/'
     proc = subprocess.run(
-        [sys.executable, str(TOOL), str(CONFIG), str(ckpt), '--work-dir',
+        [sys.executable, str(TOOL), str(DEMO_CONFIG), str(ckpt), '--work-dir',
          str(root / 'work2'), '--cfg-options', 'model.head.decoder=None',
          f'test_dataloader.dataset.data_root={data}',
          f'test_evaluator.ann_file={data}annotations/'

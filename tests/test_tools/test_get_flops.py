@@ -1,17 +1,16 @@
 """tools/analysis/get_flops.py reports the exact parameter count."""
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
+from repo_paths import REPO
 
 
 def test_get_flops_reports_params_and_flops():
     config = ('configs/higherhrnet/coco/'
               'higherhrnet_hrnet-w32_8xb12-300e_coco-512x512.py')
     out = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/analysis/get_flops.py'),
-         str(ROOT / config), '--shape', '128'],
+        [sys.executable, str(REPO / 'tools/analysis/get_flops.py'),
+         str(REPO / config), '--shape', '128'],
         check=True, capture_output=True, text=True).stdout
     assert 'params: 28,645,331' in out
     flops = int(out.split('flops: ')[1].split()[0].replace(',', ''))

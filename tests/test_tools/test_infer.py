@@ -14,13 +14,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from infer_cli import DEMO_CONFIG as CONFIG
-from infer_cli import INFER, SHARED_COCO
+from infer_cli import INFER
 from infer_cli import run_infer as _run
+from repo_paths import DEMO_CONFIG, SHARED_COCO, W32_CONFIG
 
-ROOT = Path(__file__).parents[2]
-W32_CONFIG = ROOT / ('configs/higherhrnet/coco/higherhrnet_hrnet-w32_'
-                     '8xb12-300e_coco-512x512.py')
 COCO_IMAGE = SHARED_COCO / '000000000785.jpg'
 NUM_KEYPOINTS = 17
 
@@ -52,7 +49,7 @@ def work(tmp_path_factory):
         make_synthetic_coco
     root = tmp_path_factory.mktemp('infer')
     torch.manual_seed(0)
-    model = init_model(str(CONFIG), None, device='cpu')
+    model = init_model(str(DEMO_CONFIG), None, device='cpu')
     with torch.no_grad():
         # heatmaps well above the detection threshold everywhere, so that
         # the random weights' peaks give "people" on any image
@@ -85,7 +82,7 @@ def folder_run(work):
     (out / 'vis').mkdir(parents=True)
     (out / 'keep.txt').write_text('written before\n')
     (out / 'vis' / 'old.png').write_bytes(b'old')
-    proc = _run(work['images'], '--config', CONFIG, '--checkpoint',
+    proc = _run(work['images'], '--config', DEMO_CONFIG, '--checkpoint',
                 work['ckpt'], '--out-dir', out, cwd=work['root'])
     return proc, out
 
@@ -146,14 +143,14 @@ def test_folder_corrupt_image_is_one_line(work, folder_run):
 
 
 def test_missing_input_and_checkpoint(work, tmp_path):
-    proc = _run(tmp_path / 'nowhere', '--config', CONFIG, '--checkpoint',
+    proc = _run(tmp_path / 'nowhere', '--config', DEMO_CONFIG, '--checkpoint',
                 work['ckpt'], '--out-dir', tmp_path / 'out', cwd=tmp_path)
     assert proc.returncode != 0
     assert _error_lines(proc.stderr) == [
         f"input: no such file or folder '{tmp_path / 'nowhere'}'"]
 
     missing = tmp_path / 'missing.pth'
-    proc = _run(work['val'], '--config', CONFIG, '--checkpoint', missing,
+    proc = _run(work['val'], '--config', DEMO_CONFIG, '--checkpoint', missing,
                 '--out-dir', tmp_path / 'out', cwd=tmp_path)
     assert proc.returncode != 0
     assert _error_lines(proc.stderr) == [
@@ -191,7 +188,7 @@ def test_tta_on_one_image(work, tmp_path, capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(INFER.parent))
     import infer
     out = tmp_path / 'out'
-    infer.main([str(work['val']), '--config', str(CONFIG), '--checkpoint',
+    infer.main([str(work['val']), '--config', str(DEMO_CONFIG), '--checkpoint',
                 str(work['ckpt']), '--out-dir', str(out), '--tta'])
     results = json.loads((out / 'results.json').read_text())
     assert isinstance(results, list) and results
@@ -214,7 +211,7 @@ def odd_run(work):
     paths = write_odd_images(folder)
     paths.update(write_huge_images(folder))
     out = work['root'] / 'odd_out'
-    proc = _run(folder, '--config', CONFIG, '--checkpoint', work['ckpt'],
+    proc = _run(folder, '--config', DEMO_CONFIG, '--checkpoint', work['ckpt'],
                 '--out-dir', out, '--max-pixels', 4_000_000,
                 cwd=work['root'])
     return proc, out, paths
@@ -284,7 +281,7 @@ def test_single_odd_image_inputs(work, tmp_path):
     model loads; a 1x1 image gives results."""
     from odd_images import write_huge_images
     huge = write_huge_images(tmp_path / 'huge')['png']
-    proc = _run(huge, '--config', CONFIG, '--checkpoint', work['ckpt'],
+    proc = _run(huge, '--config', DEMO_CONFIG, '--checkpoint', work['ckpt'],
                 '--out-dir', tmp_path / 'out', cwd=tmp_path)
     assert proc.returncode != 0
     lines = _error_lines(proc.stderr)

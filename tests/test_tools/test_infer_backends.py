@@ -10,11 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from infer_cli import DEMO_CONFIG as CONFIG
-from infer_cli import SHARED_COCO
 from infer_cli import run_infer as _run
+from repo_paths import DEMO_CONFIG, SHARED_COCO
 
-ROOT = Path(__file__).parents[2]
 IMAGES = ('000000000785.jpg', '000000040083.jpg')
 NUM_KEYPOINTS = 17
 
@@ -26,7 +24,7 @@ def work(tmp_path_factory):
     from mmpose.apis import init_model
     work = tmp_path_factory.mktemp('infer_backends')
     torch.manual_seed(0)
-    model = init_model(str(CONFIG), None, device='cpu')
+    model = init_model(str(DEMO_CONFIG), None, device='cpu')
     with torch.no_grad():
         for layer in model.head.final_layers:
             layer.weight *= 10.0
@@ -50,8 +48,8 @@ def test_onnxruntime_finds_the_people_pytorch_finds(work):
     runs = {}
     for backend in ('pytorch', 'onnxruntime'):
         out = work / backend
-        # onnxruntime: no --onnx, CONFIG + CKPT exported into OUT_DIR
-        proc = _run(images, '--config', CONFIG, '--checkpoint', ckpt,
+        # onnxruntime: no --onnx, DEMO_CONFIG + CKPT exported into OUT_DIR
+        proc = _run(images, '--config', DEMO_CONFIG, '--checkpoint', ckpt,
                     '--out-dir', out, '--backend', backend, '--threads', 2,
                     cwd=work)
         assert proc.returncode == 0, proc.stderr
@@ -79,7 +77,7 @@ def test_onnx_without_our_metadata_is_one_line(work):
     torch.onnx.export(torch.nn.Identity(), torch.zeros(1, 3),
                       str(onnx_file), dynamo=False)
     out = work / 'foreign'
-    proc = _run(images, '--config', CONFIG, '--onnx', onnx_file,
+    proc = _run(images, '--config', DEMO_CONFIG, '--onnx', onnx_file,
                 '--out-dir', out, '--backend', 'onnxruntime', cwd=work)
     assert proc.returncode != 0
     lines = [ln for ln in proc.stderr.splitlines()
@@ -99,7 +97,7 @@ def test_tta_exports_the_config_views_or_refuses_one_scale(work):
     cv2.imwrite(str(images / '1.png'), cv2.resize(
         cv2.imread(str(SHARED_COCO / IMAGES[0])), (96, 64)))
     out = work / 'tta'
-    proc = _run(images, '--config', CONFIG, '--checkpoint', ckpt,
+    proc = _run(images, '--config', DEMO_CONFIG, '--checkpoint', ckpt,
                 '--out-dir', out, '--backend', 'onnxruntime', '--tta',
                 cwd=work)
     assert proc.returncode == 0, proc.stderr
@@ -108,7 +106,7 @@ def test_tta_exports_the_config_views_or_refuses_one_scale(work):
     assert (out / 'results.json').is_file()
     # a one-scale graph cannot run the multi-scale test: one line
     single = work / 'onnxruntime' / 'model.onnx'
-    proc = _run(images, '--config', CONFIG, '--onnx', single, '--tta',
+    proc = _run(images, '--config', DEMO_CONFIG, '--onnx', single, '--tta',
                 '--out-dir', work / 'tta1', '--backend', 'onnxruntime',
                 cwd=work)
     lines = [ln for ln in proc.stderr.splitlines()

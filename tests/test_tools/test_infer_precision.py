@@ -1,16 +1,13 @@
 """tools/infer.py --precision: an int8 graph runs with --precision int8, and
 a precision the graph or the backend cannot run is one line."""
 import json
-from pathlib import Path
 
 import cv2
 import pytest
 import torch
-from infer_cli import DEMO_CONFIG as CONFIG
-from infer_cli import INFER, SHARED_COCO
+from infer_cli import INFER
 from infer_cli import run_infer as _run
-
-ROOT = Path(__file__).parents[2]
+from repo_paths import DEMO_CONFIG, SHARED_COCO
 
 
 def _error_line(proc):
@@ -32,7 +29,7 @@ def graphs(tmp_path_factory):
     from higherhrnet_plugin.deploy.quantization import quantize_graph
     work = tmp_path_factory.mktemp('infer_precision')
     torch.manual_seed(0)
-    model = init_model(str(CONFIG), None, device='cpu').eval()
+    model = init_model(str(DEMO_CONFIG), None, device='cpu').eval()
     fp32, int8 = work / 'fp32.onnx', work / 'int8.onnx'
     export_onnx(model, str(fp32), dynamic=True, input_size=256)
     calib = sorted(str(p) for p in SHARED_COCO.glob('*.jpg'))[:2]
@@ -47,7 +44,7 @@ def graphs(tmp_path_factory):
 def test_int8_graph_runs_with_precision_int8(graphs):
     work, _, int8, images = graphs
     out = work / 'int8_out'
-    proc = _run(images, '--config', CONFIG, '--onnx', int8, '--backend',
+    proc = _run(images, '--config', DEMO_CONFIG, '--onnx', int8, '--backend',
                 'onnxruntime', '--precision', 'int8', '--out-dir', out,
                 cwd=work)
     assert proc.returncode == 0, proc.stderr
@@ -68,7 +65,7 @@ def test_bad_precision_options_are_one_line(args, message, capsys):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     with pytest.raises(SystemExit):
-        tool.parse_args(['img.jpg', '--config', str(CONFIG), *args])
+        tool.parse_args(['img.jpg', '--config', str(DEMO_CONFIG), *args])
     lines = capsys.readouterr().err.strip().splitlines()
     assert f'error: {message}' in lines[-1], lines
 
@@ -78,7 +75,7 @@ def test_a_graph_run_at_another_precision_is_one_line(graphs):
     mismatches are tests/test_deploy/test_precision.py's)."""
     work, _, int8, images = graphs
     out = work / 'int8_as_fp32'
-    proc = _run(images, '--config', CONFIG, '--onnx', int8, '--backend',
+    proc = _run(images, '--config', DEMO_CONFIG, '--onnx', int8, '--backend',
                 'openvino', '--out-dir', out, cwd=work)
     assert _error_line(proc) == (
         f'{int8}: an int8 graph (quantized from 2 calibration images), not '

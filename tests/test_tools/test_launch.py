@@ -7,17 +7,13 @@ import runpy
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
 from mmengine.config import Config
 
 from higherhrnet_plugin.engine import launch
-
-ROOT = Path(__file__).parents[2]
-CONFIG = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-                 'synthetic-256x256.py')
+from repo_paths import DEMO_CONFIG, REPO
 
 
 @pytest.fixture
@@ -109,7 +105,7 @@ def test_train_py_without_gpu_one_line(tmp_path, extra, culprit):
                MASTER_ADDR='127.0.0.1', MASTER_PORT='29555')
     start = time.monotonic()
     run = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/train.py'), str(CONFIG),
+        [sys.executable, str(REPO / 'tools/train.py'), str(DEMO_CONFIG),
          '--launcher', 'pytorch', '--work-dir', str(tmp_path), *extra],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
@@ -127,7 +123,7 @@ def test_dist_train_sh_without_gpu_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k != 'CUDA_VISIBLE_DEVICES'}
     run = subprocess.run(
-        ['bash', str(ROOT / 'tools/dist_train.sh'), str(CONFIG), '2',
+        ['bash', str(REPO / 'tools/dist_train.sh'), str(DEMO_CONFIG), '2',
          '--work-dir', str(tmp_path)], env=dict(env, PYTHON=sys.executable),
         cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
@@ -142,16 +138,17 @@ def test_amp_on_cpu_one_line(tmp_path):
     if torch.cuda.is_available():
         pytest.skip('needs a GPU-less node')
     run = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/train.py'), str(CONFIG), '--amp',
-         '--work-dir', str(tmp_path)], cwd=tmp_path, capture_output=True,
-        text=True, timeout=120, env=dict(os.environ, CUDA_VISIBLE_DEVICES=''))
+        [sys.executable, str(REPO / 'tools/train.py'), str(DEMO_CONFIG),
+         '--amp', '--work-dir', str(tmp_path)], cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, CUDA_VISIBLE_DEVICES=''))
     assert run.returncode != 0
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('--amp: mixed-precision')
 
 
 def _test_tool():
-    return runpy.run_path(str(ROOT / 'tools/test.py'))
+    return runpy.run_path(str(REPO / 'tools/test.py'))
 
 
 @pytest.mark.parametrize('rank,written', [(0, True), (1, False)])
@@ -163,8 +160,8 @@ def test_out_is_written_on_rank_0_only(tmp_path, rank, written):
 
 def test_test_py_turns_cudnn_benchmark_off(tmp_path):
     args = argparse.Namespace(
-        checkpoint='ckpt.pth', work_dir=str(tmp_path), config=str(CONFIG),
+        checkpoint='ckpt.pth', work_dir=str(tmp_path), config=str(DEMO_CONFIG),
         dump=None, tta=False, batch_size=None, fuse_conv_bn=False,
         channels_last=False, compile=False, launcher='none', cfg_options={})
-    cfg = _test_tool()['merge_args'](Config.fromfile(str(CONFIG)), args)
+    cfg = _test_tool()['merge_args'](Config.fromfile(str(DEMO_CONFIG)), args)
     assert cfg.env_cfg.cudnn_benchmark is False

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
-CONFIG = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
+from repo_paths import DEMO_CONFIG, REPO
+
 MIM = Path(sys.executable).parent / 'mim'
 
 
@@ -46,12 +46,12 @@ def _installed_layout(site):
     from importlib.metadata import version
     pkg = site / 'higherhrnet_plugin'
     pkg.mkdir(parents=True)
-    for entry in (ROOT / 'higherhrnet_plugin').iterdir():
+    for entry in (REPO / 'higherhrnet_plugin').iterdir():
         if entry.name not in ('.mim', '__pycache__'):
             (pkg / entry.name).symlink_to(entry)
     (pkg / '.mim').mkdir()
     for name in ('tools', 'configs'):
-        (pkg / '.mim' / name).symlink_to(ROOT / name)
+        (pkg / '.mim' / name).symlink_to(REPO / name)
     ver = version('higherhrnet_plugin')
     info = site / f'higherhrnet_plugin-{ver}.dist-info'
     info.mkdir()
@@ -72,7 +72,7 @@ def test_mim_train_pytorch_launcher_two_cpu_processes(tmp_path):
     env = _mim_env(site, dict(os.environ, CUDA_VISIBLE_DEVICES=''))
     mim = str(MIM) if MIM.exists() else shutil.which('mim')
     run = subprocess.run(
-        [mim, 'train', 'higherhrnet_plugin', str(CONFIG), '--launcher',
+        [mim, 'train', 'higherhrnet_plugin', str(DEMO_CONFIG), '--launcher',
          'pytorch', '--gpus', '2', '--port', str(_free_port()),
          '--work-dir', str(work_dir), '--no-validate', '--cfg-options',
          f'train_dataloader.dataset.data_root={data}/',
@@ -108,7 +108,7 @@ def test_mim_train_pytorch_launcher_without_gpu_stops(tmp_path):
                           if k != 'CUDA_VISIBLE_DEVICES'})
     mim = str(MIM) if MIM.exists() else shutil.which('mim')
     run = subprocess.run(
-        [mim, 'train', 'higherhrnet_plugin', str(CONFIG), '--launcher',
+        [mim, 'train', 'higherhrnet_plugin', str(DEMO_CONFIG), '--launcher',
          'pytorch', '--gpus', '2', '--port', str(_free_port()),
          '--work-dir', str(tmp_path / 'work')],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)

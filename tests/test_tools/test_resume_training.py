@@ -20,9 +20,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from higherhrnet_plugin.engine import EpochSeedHook
-
-ROOT = Path(__file__).parents[2]
-DEMO = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
+from repo_paths import DEMO_CONFIG, REPO
 
 
 class RandomDraws(Dataset):
@@ -80,7 +78,7 @@ def _write_config(path, data_root, kill_at=None):
     if kill_at:
         hooks.append(f"dict(type='KillAtIterHook', kill_at={kill_at})")
     path.write_text(f"""
-_base_ = [{str(DEMO)!r}]
+_base_ = [{str(DEMO_CONFIG)!r}]
 custom_imports = dict(
     imports=['higherhrnet_plugin', 'higherhrnet_plugin.engine', 'kill_hook'],
     allow_failed_imports=False)
@@ -103,7 +101,7 @@ def _train(cfg, work_dir, *extra):
                    [str(Path(__file__).parent),
                     os.environ.get('PYTHONPATH', '')]))
     return subprocess.run(
-        [sys.executable, str(ROOT / 'tools/train.py'), str(cfg),
+        [sys.executable, str(REPO / 'tools/train.py'), str(cfg),
          '--work-dir', str(work_dir), *extra],
         env=env, cwd=work_dir.parent, capture_output=True, text=True,
         timeout=600)

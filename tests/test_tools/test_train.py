@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
-SHARED_COCO = ROOT.parent / 'shared' / 'data' / 'coco'
-CONFIG = ROOT / 'configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py'
+from repo_paths import DEMO_CONFIG, REPO, SHARED_COCO
 
 
 def _losses(work_dir):
@@ -52,9 +50,9 @@ def shared_coco():
 
 def test_train_py_runs_and_writes_a_checkpoint(shared_coco, tmp_path):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
-    subprocess.run([sys.executable, str(ROOT / 'tools/train.py'), str(CONFIG),
-                    *_train_cmd(tmp_path, 5)], check=True, env=env,
-                   cwd=tmp_path, capture_output=True)
+    subprocess.run([sys.executable, str(REPO / 'tools/train.py'),
+                    str(DEMO_CONFIG), *_train_cmd(tmp_path, 5)],
+                   check=True, env=env, cwd=tmp_path, capture_output=True)
     assert (tmp_path / 'epoch_5.pth').is_file()
     losses = [row['loss'] for row in _losses(tmp_path)]
     assert len(losses) == 10 and all(v == v for v in losses)  # no NaN
@@ -69,7 +67,7 @@ def test_mim_train_mmpose_runs(shared_coco, tmp_path):
     mim = shutil.which('mim') or str(Path(sys.executable).parent / 'mim')
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='',
                PATH=f'{Path(sys.executable).parent}:{os.environ["PATH"]}')
-    subprocess.run([mim, 'train', 'mmpose', str(CONFIG),
+    subprocess.run([mim, 'train', 'mmpose', str(DEMO_CONFIG),
                     *_train_cmd(tmp_path, 1)], check=True, env=env,
                    cwd=tmp_path, capture_output=True)
     assert (tmp_path / 'epoch_1.pth').is_file()
@@ -77,11 +75,11 @@ def test_mim_train_mmpose_runs(shared_coco, tmp_path):
 
 @pytest.mark.parametrize('tool,args,culprit', [
     ('train.py', ['missing_config.py'], 'missing_config.py'),
-    ('train.py', [str(CONFIG), '--resume', 'no_such.pth'], 'no_such.pth'),
-    ('test.py', [str(CONFIG), 'no_such.pth'], 'no_such.pth'),
+    ('train.py', [str(DEMO_CONFIG), '--resume', 'no_such.pth'], 'no_such.pth'),
+    ('test.py', [str(DEMO_CONFIG), 'no_such.pth'], 'no_such.pth'),
 ])
 def test_bad_input_gives_one_line_error(tmp_path, tool, args, culprit):
-    run = subprocess.run([sys.executable, str(ROOT / 'tools' / tool), *args,
+    run = subprocess.run([sys.executable, str(REPO / 'tools' / tool), *args,
                           '--work-dir', str(tmp_path / 'wd')],
                          capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode != 0
@@ -96,14 +94,14 @@ def test_test_py_cfg_options_address_the_config_as_written(tmp_path):
     import runpy
 
     from mmengine.config import Config
-    merge_args = runpy.run_path(str(ROOT / 'tools/test.py'))['merge_args']
+    merge_args = runpy.run_path(str(REPO / 'tools/test.py'))['merge_args']
     args = argparse.Namespace(
-        checkpoint='ckpt.pth', work_dir=str(tmp_path), config=str(CONFIG),
+        checkpoint='ckpt.pth', work_dir=str(tmp_path), config=str(DEMO_CONFIG),
         dump=str(tmp_path / 'preds.pkl'), tta=False, batch_size=None,
         fuse_conv_bn=False, channels_last=False, compile=False,
         launcher='none',
         cfg_options={'test_evaluator.ann_file': 'other.json'})
-    cfg = merge_args(Config.fromfile(str(CONFIG)), args)
+    cfg = merge_args(Config.fromfile(str(DEMO_CONFIG)), args)
     assert cfg.test_evaluator[0].ann_file == 'other.json'
     assert cfg.test_evaluator[1].type == 'DumpResults'
     assert cfg.load_from == 'ckpt.pth'
@@ -118,7 +116,7 @@ def test_bad_dataset_gives_one_line_error(tmp_path, tool):
     args = [str(ckpt)] if tool == 'test.py' else ['--no-validate']
     split = 'test' if tool == 'test.py' else 'train'
     run = subprocess.run(
-        [sys.executable, str(ROOT / 'tools' / tool), str(CONFIG), *args,
+        [sys.executable, str(REPO / 'tools' / tool), str(DEMO_CONFIG), *args,
          '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
          f'{split}_dataloader.dataset.data_root={tmp_path}/',
          f'{split}_dataloader.dataset.ann_file=truncated.json',

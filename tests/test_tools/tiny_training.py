@@ -6,9 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
-DEMO = ROOT / ('configs/demo/higherhrnet_hrnet-w16-tiny_1xb4-30e_'
-               'synthetic-256x256.py')
+from repo_paths import DEMO_CONFIG, REPO
 
 
 def write_config(path: Path, data_root: Path, *, epochs: int = 2,
@@ -32,7 +30,7 @@ def write_config(path: Path, data_root: Path, *, epochs: int = 2,
                "val_dataloader = val_cfg = val_evaluator = None\n")
         best = None
     path.write_text(f"""
-_base_ = [{str(DEMO)!r}]
+_base_ = [{str(DEMO_CONFIG)!r}]
 custom_imports = dict(imports=['higherhrnet_plugin', 'fault_hooks'],
                       allow_failed_imports=False)
 custom_hooks = [{', '.join(hooks)}]
@@ -54,7 +52,7 @@ def run_tool(tool: str, *args, cwd: Path) -> subprocess.CompletedProcess:
                PYTHONPATH=os.pathsep.join(
                    [str(Path(__file__).parent),
                     os.environ.get('PYTHONPATH', '')]))
-    return subprocess.run([sys.executable, str(ROOT / 'tools' / tool),
+    return subprocess.run([sys.executable, str(REPO / 'tools' / tool),
                            *map(str, args)], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=600)
 
