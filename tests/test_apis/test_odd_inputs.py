@@ -2,29 +2,20 @@
 demo config on odd images: tiny, 1:20, constant, noise, grayscale, RGBA,
 16-bit, CMYK, EXIF-rotated and 10000x10000. Each gives well-formed poses.
 
-A tiny randomly initialised model of the demo config, its heatmap biases
-raised so that it predicts people on any image."""
-
+The model: ``random_models.random_demo_model``, which predicts people on
+any image."""
 import numpy as np
 import pytest
-import torch
 from odd_images import SIZES, write_huge_images, write_odd_images
+from random_models import NUM_KEYPOINTS, random_demo_model, save_checkpoint
 from repo_paths import DEMO_CONFIG
-
-NUM_KEYPOINTS = 17
 
 
 @pytest.fixture(scope='module')
 def model_and_images(tmp_path_factory):
-    from mmpose.apis import init_model
     root = tmp_path_factory.mktemp('odd_api')
-    torch.manual_seed(0)
-    model = init_model(str(DEMO_CONFIG), None, device='cpu')
-    with torch.no_grad():
-        for layer in model.head.final_layers:
-            layer.bias[:NUM_KEYPOINTS] += 0.5
-    ckpt = root / 'tiny.pth'
-    torch.save({'state_dict': model.state_dict()}, str(ckpt))
+    model = random_demo_model()
+    ckpt = save_checkpoint(model, root / 'tiny.pth')
     paths = write_odd_images(root / 'odd')
     return model, str(ckpt), paths, root
 

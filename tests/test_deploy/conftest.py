@@ -1,34 +1,14 @@
 """Models and exported graphs shared by the deployment tests.
 
-The tiny model is the demo config with random weights, its output layers
-amplified and its heatmap biases raised, so that it finds "people" on any
-image: meaningless poses, but many candidates per joint, which is what the
-decoder's equivalence needs."""
+The tiny model is ``random_models.random_demo_model`` with its output layers
+amplified (``WEIGHT_GAIN``): many candidates per joint, with peaks and tags
+apart from float noise, which is what the decoder's equivalence needs."""
 
 import numpy as np
 import pytest
-import torch
 
+from random_models import WEIGHT_GAIN, random_demo_model, save_checkpoint
 from repo_paths import DEMO_CONFIG, SHARED_COCO
-
-NUM_KEYPOINTS = 17
-WEIGHT_GAIN = 10.0
-
-
-def tiny_model():
-    """The demo config's model, random weights (seed 0), its output
-    layers' weights scaled by ``WEIGHT_GAIN`` and heatmap biases +0.5."""
-    from mmpose.apis import init_model
-    torch.manual_seed(0)
-    model = init_model(str(DEMO_CONFIG), None, device='cpu')
-    with torch.no_grad():
-        for layer in model.head.final_layers:
-            # PyTorch's default init gives maps within +-2 whose candidates
-            # tie to float noise; spread 10x, peaks and tags stand apart as a
-            # trained model's do
-            layer.weight *= WEIGHT_GAIN
-            layer.bias[:NUM_KEYPOINTS] += 0.5
-    return model.eval()
 
 
 @pytest.fixture(scope='session')
@@ -38,11 +18,8 @@ def deploy_dir(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def tiny_checkpoint(deploy_dir):
-    model = tiny_model()
-    ckpt = deploy_dir / 'tiny_higherhrnet.pth'
-    torch.save({'state_dict': model.state_dict(),
-                'meta': {'dataset_meta': model.dataset_meta}}, str(ckpt))
-    return ckpt
+    return save_checkpoint(random_demo_model(weight_gain=WEIGHT_GAIN),
+                           deploy_dir / 'tiny_higherhrnet.pth')
 
 
 @pytest.fixture(scope='session')

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import NUM_KEYPOINTS, assert_same_people
+from conftest import assert_same_people
+from random_models import NUM_KEYPOINTS
 from repo_paths import SHARED_COCO, W32_CONFIG
 
 

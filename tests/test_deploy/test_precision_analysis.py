@@ -28,8 +28,8 @@ def test_agreement_pairs_people_in_any_order():
 
 @pytest.fixture(scope='module')
 def tiny_head():
-    from conftest import tiny_model
-    return tiny_model()
+    from random_models import WEIGHT_GAIN, random_demo_model
+    return random_demo_model(weight_gain=WEIGHT_GAIN)
 
 
 def test_rendered_maps_of_a_reference_vector(tiny_head):

@@ -4,33 +4,24 @@ for every joint (its ``tag.expand``), from the head and from an exported
 graph."""
 import numpy as np
 import pytest
-import torch
 
-from conftest import NUM_KEYPOINTS, WEIGHT_GAIN
+from random_models import (NUM_KEYPOINTS, WEIGHT_GAIN, random_demo_model,
+                           save_checkpoint)
 from repo_paths import DEMO_CONFIG, SHARED_COCO
 
 
 @pytest.fixture(scope='module')
 def single_tag(tmp_path_factory):
     """The demo config with one tag map (random weights, output layers
-    amplified as ``conftest.tiny_model``), its checkpoint and config."""
-    from mmengine.config import Config
-    from mmpose.apis import init_model
+    amplified as the other deployment tests' model), its checkpoint and
+    config."""
     root = tmp_path_factory.mktemp('single_tag')
     config = root / 'single_tag.py'
     config.write_text(f"_base_ = ['{DEMO_CONFIG}']\n"
                       'model = dict(head=dict(tag_per_keypoint=False))\n')
-    torch.manual_seed(0)
-    model = init_model(Config.fromfile(str(config)), None, device='cpu')
-    with torch.no_grad():
-        for layer in model.head.final_layers:
-            layer.weight *= WEIGHT_GAIN
-            layer.bias[:NUM_KEYPOINTS] += 0.5
+    model = random_demo_model(config, weight_gain=WEIGHT_GAIN)
     assert model.head.final_layers[0].out_channels == NUM_KEYPOINTS + 1
-    ckpt = root / 'single_tag.pth'
-    torch.save({'state_dict': model.state_dict(),
-                'meta': {'dataset_meta': model.dataset_meta}}, str(ckpt))
-    return model.eval(), config, ckpt
+    return model, config, save_checkpoint(model, root / 'single_tag.pth')
 
 
 def _expanded(maps_outputs):

@@ -13,13 +13,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 from infer_cli import INFER
 from infer_cli import run_infer as _run
+from random_models import NUM_KEYPOINTS, random_demo_model, save_checkpoint
 from repo_paths import DEMO_CONFIG, SHARED_COCO, W32_CONFIG
 
 COCO_IMAGE = SHARED_COCO / '000000000785.jpg'
-NUM_KEYPOINTS = 17
 
 
 def _error_lines(stderr):
@@ -43,22 +42,11 @@ def work(tmp_path_factory):
     """A random-init checkpoint of the demo config and an image folder:
     a synthetic JPEG, a synthetic image as PNG with a non-integer name,
     a corrupt .jpg, a text file, and the shared COCO image if present."""
-    from mmpose.apis import init_model
-
     from higherhrnet_plugin.synthetic_coco import \
         make_synthetic_coco
     root = tmp_path_factory.mktemp('infer')
-    torch.manual_seed(0)
-    model = init_model(str(DEMO_CONFIG), None, device='cpu')
-    with torch.no_grad():
-        # heatmaps well above the detection threshold everywhere, so that
-        # the random weights' peaks give "people" on any image
-        for layer in model.head.final_layers:
-            layer.bias[:NUM_KEYPOINTS] += 0.5
-    ckpt = root / 'tiny_higherhrnet.pth'
-    torch.save({'state_dict': model.state_dict(),
-                'meta': {'epoch': 0, 'note': 'random init for tests'}},
-               str(ckpt))
+    model = random_demo_model()
+    ckpt = save_checkpoint(model, root / 'tiny_higherhrnet.pth')
 
     make_synthetic_coco(str(root / 'syn'), num_train=2, num_val=1)
     images = root / 'images'

@@ -11,26 +11,19 @@ import numpy as np
 import pytest
 import torch
 from infer_cli import run_infer as _run
+from random_models import WEIGHT_GAIN, random_demo_model, save_checkpoint
 from repo_paths import DEMO_CONFIG, SHARED_COCO
 
 IMAGES = ('000000000785.jpg', '000000040083.jpg')
-NUM_KEYPOINTS = 17
 
 
 @pytest.fixture(scope='module')
 def work(tmp_path_factory):
     """An amplified random-weight checkpoint and a folder of two shared
     COCO images."""
-    from mmpose.apis import init_model
     work = tmp_path_factory.mktemp('infer_backends')
-    torch.manual_seed(0)
-    model = init_model(str(DEMO_CONFIG), None, device='cpu')
-    with torch.no_grad():
-        for layer in model.head.final_layers:
-            layer.weight *= 10.0
-            layer.bias[:NUM_KEYPOINTS] += 0.5
-    ckpt = work / 'amplified.pth'
-    torch.save({'state_dict': model.state_dict()}, str(ckpt))
+    ckpt = save_checkpoint(random_demo_model(weight_gain=WEIGHT_GAIN),
+                           work / 'amplified.pth')
     images = work / 'images'
     images.mkdir()
     for name in IMAGES:
