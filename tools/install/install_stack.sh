@@ -29,6 +29,24 @@ pin() {  # the version pinned for a package: pin mmcv -> 2.1.0
 
 step() { echo "[install] $*"; }
 
+# build_wheel NAME VERSION DIR FILE SED_EXPR [VAR=VALUE...]: NAME==VERSION built
+# from its sdist into a wheel in DIR, after the sed edit SED_EXPR of FILE (a path
+# in the unpacked sources), with the VAR=VALUE environment. DIR is published
+# atomically, so a killed build never leaves a half wheel in the cache.
+build_wheel() {
+    local name=$1 version=$2 dir=$3 file=$4 expr=$5
+    shift 5
+    local build="$WORK/$name"
+    "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
+        "$name==$version" -d "$build"
+    tar xzf "$build/$name-$version.tar.gz" -C "$build"
+    sed -i "$expr" "$build/$name-$version/$file"
+    mkdir -p "$dir.partial"
+    env "$@" "${PIP[@]}" wheel --no-deps --no-build-isolation -w "$dir.partial" \
+        "$build/$name-$version"
+    rm -rf "$dir" && mv "$dir.partial" "$dir"
+}
+
 step "build tools"
 "${PIP[@]}" install -q -c "$PINS" 'setuptools' wheel ninja cython packaging
 
@@ -74,18 +92,9 @@ sys.exit(mmcv.__version__ != '$MMCV_VERSION' or cuda != ('$OPS' == 'cuda'))" 2>/
 else
     if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
         step "building mmcv $MMCV_VERSION, $OPS ops (CPU ops: about 14 min on 2 cores) -> $WHEEL_DIR"
-        BUILD="$WORK/mmcv"
-        "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
-            "mmcv==$MMCV_VERSION" -d "$BUILD"
-        tar xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
         # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes C++14/17.
-        sed -i 's/-std=c++1[47]/-std=c++20/g' "$BUILD/mmcv-$MMCV_VERSION/setup.py"
-        mkdir -p "$WHEEL_DIR.partial"
-        env "${BUILD_ENV[@]}" MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-            "${PIP[@]}" wheel --no-deps --no-build-isolation -w "$WHEEL_DIR.partial" \
-            "$BUILD/mmcv-$MMCV_VERSION"
-        # Publish atomically so a killed build never leaves a half wheel in the cache.
-        rm -rf "$WHEEL_DIR" && mv "$WHEEL_DIR.partial" "$WHEEL_DIR"
+        build_wheel mmcv "$MMCV_VERSION" "$WHEEL_DIR" setup.py 's/-std=c++1[47]/-std=c++20/g' \
+            "${BUILD_ENV[@]}" MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
     fi
     step "installing mmcv from $WHEEL_DIR"
     # --no-deps: mmcv's metadata asks for upstream mmengine, which we replace.
@@ -111,16 +120,8 @@ if "$PY" -c 'import xtcocotools.mask as m; m.decode(m.frPyObjects([[0, 0, 4, 0, 
 else
     if ! ls "$XTC_DIR"/xtcocotools-*.whl >/dev/null 2>&1; then
         step "building xtcocotools $XTC_VERSION against numpy -> $XTC_DIR"
-        XTC_BUILD="$WORK/xtcocotools"
-        "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
-            "xtcocotools==$XTC_VERSION" -d "$XTC_BUILD"
-        tar xzf "$XTC_BUILD/xtcocotools-$XTC_VERSION.tar.gz" -C "$XTC_BUILD"
-        sed -i 's/np\.NPY_OWNDATA/np.NPY_ARRAY_OWNDATA/g' \
-            "$XTC_BUILD/xtcocotools-$XTC_VERSION/xtcocotools/_mask.pyx"
-        mkdir -p "$XTC_DIR.partial"
-        "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$XTC_DIR.partial" \
-            "$XTC_BUILD/xtcocotools-$XTC_VERSION"
-        rm -rf "$XTC_DIR" && mv "$XTC_DIR.partial" "$XTC_DIR"
+        build_wheel xtcocotools "$XTC_VERSION" "$XTC_DIR" xtcocotools/_mask.pyx \
+            's/np\.NPY_OWNDATA/np.NPY_ARRAY_OWNDATA/g'
     fi
     "${PIP[@]}" install -q --no-deps --force-reinstall "$XTC_DIR"/xtcocotools-*.whl
 fi
