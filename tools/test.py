@@ -25,8 +25,8 @@ from mmengine.runner import Runner
 
 from higherhrnet_plugin.datasets.coco_validation import DatasetError
 from higherhrnet_plugin.engine import (CheckpointLoadError, add_trust_argument,
-                                       prepare_distributed, resolve_work_dir,
-                                       trusted_checkpoints)
+                                       close_distributed, prepare_distributed,
+                                       resolve_work_dir, trusted_checkpoints)
 from higherhrnet_plugin.engine.test_speed import (add_test_time_options,
                                                   set_test_batch_size)
 
@@ -125,6 +125,7 @@ def main():
             runner.test()
     except (CheckpointLoadError, DatasetError) as e:
         raise SystemExit(str(e))
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -19,8 +19,8 @@ from mmengine.runner import Runner
 from higherhrnet_plugin.datasets.coco_validation import DatasetError
 from higherhrnet_plugin.engine import (
     CheckpointLoadError, CheckpointSaveError, NonFiniteLossError,
-    add_trust_argument, prepare_distributed, resolve_work_dir,
-    trusted_checkpoints)
+    add_trust_argument, close_distributed, prepare_distributed,
+    resolve_work_dir, trusted_checkpoints)
 from higherhrnet_plugin.engine.launch import check_amp_device
 
 
@@ -84,6 +84,7 @@ def main():
     except (CheckpointLoadError, CheckpointSaveError, DatasetError,
             NonFiniteLossError) as e:
         raise SystemExit(str(e))
+    close_distributed()
 
 
 if __name__ == '__main__':

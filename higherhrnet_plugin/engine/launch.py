@@ -119,3 +119,18 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+
+
+def close_distributed() -> None:
+    """Destroy the default process group, if any, after a run that ended
+    normally, on every rank.
+
+    A process that exits with its gloo group alive can abort at interpreter
+    exit ("terminate called without an active exception", SIGABRT): gloo's
+    threads still hold work that needs the GIL while Python is finalizing
+    (pytorch/pytorch#190489). MMEngine's Runner leaves the group alive.
+    Not called after an error: the teardown can block on ranks that
+    stopped elsewhere.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

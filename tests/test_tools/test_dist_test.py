@@ -1,5 +1,6 @@
 """tools/test.py in 2 CPU processes (gloo): --out and --dump are written
-once, by rank 0, with every rank's predictions."""
+once, by rank 0, with every rank's predictions, and each rank destroys its
+process group before it exits."""
 import json
 import os
 import pickle
@@ -10,7 +11,7 @@ import sys
 import torch
 from mmengine.config import Config
 
-from repo_paths import DEMO_CONFIG, REPO
+from repo_paths import DEMO_CONFIG, EXIT_PROBE, REPO
 
 
 def _free_port():
@@ -28,8 +29,11 @@ def test_two_cpu_processes_write_out_and_dump_once(synthetic_coco, tmp_path):
     ckpt = tmp_path / 'random.pth'
     torch.save({'state_dict': MODELS.build(model_cfg).state_dict()}, ckpt)
     out, dump = tmp_path / 'metrics.json', tmp_path / 'preds.pkl'
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='',
-               PYTHONPATH=f'{REPO}:{os.environ.get("PYTHONPATH", "")}')
+    probe = tmp_path / 'exit'
+    probe.mkdir()
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='', EXIT_PROBE_DIR=str(probe),
+               PYTHONPATH=f'{EXIT_PROBE}:{REPO}:'
+               f'{os.environ.get("PYTHONPATH", "")}')
     run = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
          f'--master_port={_free_port()}', str(REPO / 'tools/test.py'),
@@ -48,3 +52,5 @@ def test_two_cpu_processes_write_out_and_dump_once(synthetic_coco, tmp_path):
         preds = pickle.load(f)
     # 4 val images split over the 2 ranks, gathered on rank 0
     assert sorted(p['img_id'] for p in preds) == [3, 4, 5, 6]
+    assert {p.name: p.read_text() for p in probe.iterdir()} == {
+        'rank0': 'destroyed', 'rank1': 'destroyed'}

@@ -1,5 +1,6 @@
 """``mim train higherhrnet_plugin CFG --launcher pytorch --gpus 2`` trains two
-CPU processes (gloo) with the plugin's own tools/train.py.
+CPU processes (gloo) with the plugin's own tools/train.py, and each destroys
+its process group before it exits.
 
 mim runs ``<installed package>/.mim/tools/train.py``, taking the installed
 package to be ``<dist location>/higherhrnet_plugin``. A regular install has it
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_paths import DEMO_CONFIG, REPO
+from repo_paths import DEMO_CONFIG, EXIT_PROBE, REPO
 
 MIM = Path(sys.executable).parent / 'mim'
 
@@ -69,7 +70,11 @@ def test_mim_train_pytorch_launcher_two_cpu_processes(tmp_path):
     site = tmp_path / 'site'
     _installed_layout(site)
     work_dir = tmp_path / 'work'
-    env = _mim_env(site, dict(os.environ, CUDA_VISIBLE_DEVICES=''))
+    probe = tmp_path / 'exit'
+    probe.mkdir()
+    env = _mim_env(site, dict(os.environ, CUDA_VISIBLE_DEVICES='',
+                              EXIT_PROBE_DIR=str(probe)))
+    env['PYTHONPATH'] = f'{EXIT_PROBE}:{env["PYTHONPATH"]}'
     mim = str(MIM) if MIM.exists() else shutil.which('mim')
     run = subprocess.run(
         [mim, 'train', 'higherhrnet_plugin', str(DEMO_CONFIG), '--launcher',
@@ -91,6 +96,8 @@ def test_mim_train_pytorch_launcher_two_cpu_processes(tmp_path):
     assert "'backend': 'gloo'" in log or 'gloo' in log
     # 4 images over 2 processes with batch 1: 2 iterations an epoch each
     assert 'Epoch(train) [1][2/2]' in log
+    assert {p.name: p.read_text() for p in probe.iterdir()} == {
+        'rank0': 'destroyed', 'rank1': 'destroyed'}
 
 
 @pytest.mark.skipif(not MIM.exists() and shutil.which('mim') is None,
