@@ -3,20 +3,14 @@ by a timeout: a rank that stops alone leaves the other waiting): clocks
 that disagree end training at the same epoch with the same lr, and a NaN
 loss on one rank stops both at the same iteration."""
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from free_port import free_port
 from repo_paths import REPO
 
 WORKER = Path(__file__).with_name('dist_budget_worker.py')
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def test_budget_and_nan_stop_both_ranks_together(tmp_path):
@@ -25,7 +19,7 @@ def test_budget_and_nan_stop_both_ranks_together(tmp_path):
     run = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
          '2', '--master_addr', '127.0.0.1', '--master_port',
-         str(_free_port()), str(WORKER), str(tmp_path)],
+         str(free_port()), str(WORKER), str(tmp_path)],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr[-3000:]
     found = [(tmp_path / f'rank{r}.txt').read_text() for r in (0, 1)]

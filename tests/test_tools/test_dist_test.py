@@ -4,20 +4,14 @@ process group before it exits."""
 import json
 import os
 import pickle
-import socket
 import subprocess
 import sys
 
 import torch
 from mmengine.config import Config
 
+from free_port import free_port
 from repo_paths import DEMO_CONFIG, EXIT_PROBE, REPO
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def test_two_cpu_processes_write_out_and_dump_once(synthetic_coco, tmp_path):
@@ -36,7 +30,7 @@ def test_two_cpu_processes_write_out_and_dump_once(synthetic_coco, tmp_path):
                f'{os.environ.get("PYTHONPATH", "")}')
     run = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-         f'--master_port={_free_port()}', str(REPO / 'tools/test.py'),
+         f'--master_port={free_port()}', str(REPO / 'tools/test.py'),
          str(DEMO_CONFIG), str(ckpt), '--launcher', 'pytorch',
          '--out', str(out), '--dump', str(dump),
          '--work-dir', str(tmp_path / 'work'),

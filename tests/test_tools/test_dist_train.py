@@ -1,25 +1,19 @@
 """tools/dist_train.sh trains in 2 CPU processes (gloo)."""
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 
+from free_port import free_port
 from repo_paths import DEMO_CONFIG, REPO, SHARED_COCO
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def test_two_cpu_processes_train_one_epoch(tmp_path):
     if not SHARED_COCO.is_dir():
         pytest.skip(f'{SHARED_COCO} is absent (it comes with the shared data)')
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='', PYTHON=sys.executable,
-               PORT=str(_free_port()))
+               PORT=str(free_port()))
     subprocess.run(
         ['bash', str(REPO / 'tools/dist_train.sh'), str(DEMO_CONFIG), '2',
          '--work-dir', str(tmp_path), '--no-validate', '--cfg-options',

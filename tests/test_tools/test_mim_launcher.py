@@ -16,13 +16,13 @@ and cannot run without a GPU.)
 """
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from free_port import free_port
 from repo_paths import DEMO_CONFIG, EXIT_PROBE, REPO
 
 MIM = Path(sys.executable).parent / 'mim'
@@ -34,12 +34,6 @@ def _mim_env(site, env):
     return dict(env, PYTHONPATH=os.pathsep.join(
         [str(site), os.environ.get('PYTHONPATH', '')]),
         PATH=f'{Path(sys.executable).parent}:{os.environ["PATH"]}')
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def _installed_layout(site):
@@ -78,7 +72,7 @@ def test_mim_train_pytorch_launcher_two_cpu_processes(tmp_path):
     mim = str(MIM) if MIM.exists() else shutil.which('mim')
     run = subprocess.run(
         [mim, 'train', 'higherhrnet_plugin', str(DEMO_CONFIG), '--launcher',
-         'pytorch', '--gpus', '2', '--port', str(_free_port()),
+         'pytorch', '--gpus', '2', '--port', str(free_port()),
          '--work-dir', str(work_dir), '--no-validate', '--cfg-options',
          f'train_dataloader.dataset.data_root={data}/',
          'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
@@ -116,7 +110,7 @@ def test_mim_train_pytorch_launcher_without_gpu_stops(tmp_path):
     mim = str(MIM) if MIM.exists() else shutil.which('mim')
     run = subprocess.run(
         [mim, 'train', 'higherhrnet_plugin', str(DEMO_CONFIG), '--launcher',
-         'pytorch', '--gpus', '2', '--port', str(_free_port()),
+         'pytorch', '--gpus', '2', '--port', str(free_port()),
          '--work-dir', str(tmp_path / 'work')],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode != 0
