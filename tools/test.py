@@ -124,6 +124,7 @@ def main():
         with trusted_checkpoints(args.trust_checkpoint):
             runner.test()
     except (CheckpointLoadError, DatasetError) as e:
+        close_distributed()  # every rank stops with these errors together
         raise SystemExit(str(e))
     close_distributed()
 

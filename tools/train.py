@@ -83,6 +83,7 @@ def main():
             Runner.from_cfg(cfg).train()
     except (CheckpointLoadError, CheckpointSaveError, DatasetError,
             NonFiniteLossError) as e:
+        close_distributed()  # every rank stops with these errors together
         raise SystemExit(str(e))
     close_distributed()
 

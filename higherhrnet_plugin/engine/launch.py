@@ -122,15 +122,16 @@ def prepare_distributed(cfg: Config, launcher: str) -> None:
 
 
 def close_distributed() -> None:
-    """Destroy the default process group, if any, after a run that ended
-    normally, on every rank.
+    """Destroy the default process group, if any, on every rank, after a
+    run that ended normally or with one of the plugin's one-line errors,
+    which every rank raises at the same point.
 
     A process that exits with its gloo group alive can abort at interpreter
     exit ("terminate called without an active exception", SIGABRT): gloo's
     threads still hold work that needs the GIL while Python is finalizing
     (pytorch/pytorch#190489). MMEngine's Runner leaves the group alive.
-    Not called after an error: the teardown can block on ranks that
-    stopped elsewhere.
+    Not for other exceptions: the teardown can block on ranks that stopped
+    elsewhere.
     """
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

@@ -93,3 +93,26 @@ def test_a_full_disk_during_a_save_keeps_the_previous_checkpoint(
     assert not list(work.glob('.*.tmp'))
     assert _pointer(work) == str(work / 'epoch_1.pth')
     assert load_checkpoint_file(_pointer(work))['meta']['epoch'] == 1
+
+
+def test_a_full_disk_on_rank_0_stops_every_rank_at_that_save(
+        synthetic_coco, tmp_path):
+    """Rank 0 alone writes checkpoints; under DDP its failed save stops both
+    ranks with the one-line error, each closing its process group, instead of
+    leaving rank 1 to train into an all-reduce that rank 0 never joins."""
+    cfg = write_config(tmp_path / 'cfg.py', synthetic_coco(4, 1), epochs=3,
+                       batch_size=1,
+                       hooks=["dict(type='FullDiskDuringSaveHook', epoch=2)"])
+    work = tmp_path / 'run'
+    run = run_tool('train.py', cfg, '--work-dir', work, cwd=tmp_path,
+                   ranks=2)
+    assert run.returncode != 0, run.stderr[-3000:]
+    error = (f'cannot save checkpoint {work / "epoch_2.pth"}: No space left '
+             f'on device; {work / "epoch_1.pth"} is kept and '
+             f'{work / "last_checkpoint"} still names it')
+    # each rank's last line on stderr (torchrun prefixes none without --tee)
+    assert run.stderr.count(error) == 2, run.stderr[-3000:]
+    assert {p.name: p.read_text() for p in (tmp_path / 'exit_probe').iterdir()
+            } == {'rank0': 'destroyed', 'rank1': 'destroyed'}
+    assert {p.name for p in work.glob('*.pth')} == {'epoch_1.pth'}
+    assert _pointer(work) == str(work / 'epoch_1.pth')

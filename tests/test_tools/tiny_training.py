@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from repo_paths import DEMO_CONFIG, REPO
+from free_port import free_port
+from repo_paths import DEMO_CONFIG, EXIT_PROBE, REPO
 
 
 def write_config(path: Path, data_root: Path, *, epochs: int = 2,
@@ -46,15 +47,27 @@ param_scheduler = []
     return path
 
 
-def run_tool(tool: str, *args, cwd: Path) -> subprocess.CompletedProcess:
-    """``python tools/<tool> args...`` on CPU, fault_hooks importable."""
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='',
-               PYTHONPATH=os.pathsep.join(
-                   [str(Path(__file__).parent),
-                    os.environ.get('PYTHONPATH', '')]))
-    return subprocess.run([sys.executable, str(REPO / 'tools' / tool),
-                           *map(str, args)], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+def run_tool(tool: str, *args, cwd: Path,
+             ranks: int = 1) -> subprocess.CompletedProcess:
+    """``python tools/<tool> args...`` on CPU, fault_hooks importable.
+
+    With ``ranks`` > 1, ``ranks`` gloo processes (``torch.distributed.run``,
+    ``--launcher pytorch``); each records at exit in ``cwd/exit_probe/``
+    whether it still held its process group (tests/exit_probe)."""
+    paths = [str(Path(__file__).parent), os.environ.get('PYTHONPATH', '')]
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
+    command = [sys.executable, str(REPO / 'tools' / tool), *map(str, args)]
+    if ranks > 1:
+        (cwd / 'exit_probe').mkdir()
+        env['EXIT_PROBE_DIR'] = str(cwd / 'exit_probe')
+        paths.insert(0, str(EXIT_PROBE))
+        command[1:1] = ['-m', 'torch.distributed.run',
+                        f'--nproc_per_node={ranks}',
+                        f'--master_port={free_port()}']
+        command.extend(['--launcher', 'pytorch'])
+    env['PYTHONPATH'] = os.pathsep.join(paths)
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
 
 
 def last_line(run: subprocess.CompletedProcess) -> str:

@@ -10,7 +10,9 @@ checkpoint at all. This hook writes the checkpoint and ``last_checkpoint``
 atomically (:mod:`..atomic_files`), in that order, and deletes the outdated
 checkpoint last, so at every instant ``last_checkpoint`` names a complete
 file. A failed save raises :class:`CheckpointSaveError`, one line naming the
-file, the reason and the checkpoint that is kept.
+file, the reason and the checkpoint that is kept, on every rank: rank 0
+writes, and the ranks share its outcome, so that none trains on into a
+collective that rank 0 never joins.
 
 Best checkpoints (``save_best``) are written atomically too, but MMEngine
 deletes the previous best before saving the new one; a failure there leaves
@@ -18,7 +20,7 @@ no best file while the regular checkpoints stay intact.
 """
 import os.path as osp
 
-from mmengine.dist import is_main_process
+from mmengine.dist import all_gather_object, is_main_process
 from mmengine.fileio.io import _parse_uri_prefix
 from mmengine.hooks import CheckpointHook
 from mmpose.registry import HOOKS
@@ -62,6 +64,7 @@ class AtomicCheckpointHook(CheckpointHook):
                                                      ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         pointer = osp.join(runner.work_dir, 'last_checkpoint')
+        error = None
         try:
             runner.save_checkpoint(
                 self.out_dir,
@@ -74,15 +77,19 @@ class AtomicCheckpointHook(CheckpointHook):
                 backend_args=self.backend_args,
                 **self.args)
             # model-parallel ranks save shards; only the main one bookkeeps
-            if not is_main_process():
-                return
-            write_atomic(pointer, self.last_ckpt.encode())
+            if is_main_process():
+                write_atomic(pointer, self.last_ckpt.encode())
         except OSError as e:
             kept = (f'{previous} is kept and {pointer} still names it'
                     if previous else 'no earlier checkpoint exists')
-            raise CheckpointSaveError(
-                f'cannot save checkpoint {self.last_ckpt}: '
-                f'{e.strerror or e}; {kept}') from None
+            error = (f'cannot save checkpoint {self.last_ckpt}: '
+                     f'{e.strerror or e}; {kept}')
+        # every rank stops at the same save (one small gather a checkpoint)
+        errors = [e for e in all_gather_object(error) if e is not None]
+        if errors:
+            raise CheckpointSaveError(errors[0])
+        if not is_main_process():
+            return
         if outdated is not None:
             path = self.file_backend.join_path(
                 self.out_dir, self.filename_tmpl.format(outdated))
