@@ -7,9 +7,6 @@ SHARED = REPO.parent / 'shared'
 SHARED_COCO = SHARED / 'data' / 'coco'
 REFERENCE = SHARED / 'reference'
 CONFIGS = REPO / 'configs'
-# a sitecustomize for subprocesses: records whether each rank exits with its
-# process group destroyed
-EXIT_PROBE = REPO / 'tests' / 'exit_probe'
 # the narrow HigherHRNet that trains on a CPU in minutes
 DEMO_CONFIG = (CONFIGS / 'demo' /
                'higherhrnet_hrnet-w16-tiny_1xb4-30e_synthetic-256x256.py')

@@ -11,7 +11,8 @@ import torch
 from mmengine.config import Config
 
 from free_port import free_port
-from repo_paths import DEMO_CONFIG, EXIT_PROBE, REPO
+from group_teardown import groups_at_exit, probed
+from repo_paths import DEMO_CONFIG, REPO
 
 
 def test_two_cpu_processes_write_out_and_dump_once(synthetic_coco, tmp_path):
@@ -24,10 +25,9 @@ def test_two_cpu_processes_write_out_and_dump_once(synthetic_coco, tmp_path):
     torch.save({'state_dict': MODELS.build(model_cfg).state_dict()}, ckpt)
     out, dump = tmp_path / 'metrics.json', tmp_path / 'preds.pkl'
     probe = tmp_path / 'exit'
-    probe.mkdir()
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='', EXIT_PROBE_DIR=str(probe),
-               PYTHONPATH=f'{EXIT_PROBE}:{REPO}:'
-               f'{os.environ.get("PYTHONPATH", "")}')
+    env = probed(dict(os.environ, CUDA_VISIBLE_DEVICES='',
+                      PYTHONPATH=f'{REPO}:{os.environ.get("PYTHONPATH", "")}'),
+                 probe)
     run = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
          f'--master_port={free_port()}', str(REPO / 'tools/test.py'),
@@ -46,5 +46,5 @@ def test_two_cpu_processes_write_out_and_dump_once(synthetic_coco, tmp_path):
         preds = pickle.load(f)
     # 4 val images split over the 2 ranks, gathered on rank 0
     assert sorted(p['img_id'] for p in preds) == [3, 4, 5, 6]
-    assert {p.name: p.read_text() for p in probe.iterdir()} == {
-        'rank0': 'destroyed', 'rank1': 'destroyed'}
+    assert groups_at_exit(probe) == {'rank0': 'destroyed',
+                                     'rank1': 'destroyed'}

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from free_port import free_port
-from repo_paths import DEMO_CONFIG, EXIT_PROBE, REPO
+from group_teardown import groups_at_exit, probed
+from repo_paths import DEMO_CONFIG, REPO
 
 MIM = Path(sys.executable).parent / 'mim'
 
@@ -65,10 +66,8 @@ def test_mim_train_pytorch_launcher_two_cpu_processes(tmp_path):
     _installed_layout(site)
     work_dir = tmp_path / 'work'
     probe = tmp_path / 'exit'
-    probe.mkdir()
-    env = _mim_env(site, dict(os.environ, CUDA_VISIBLE_DEVICES='',
-                              EXIT_PROBE_DIR=str(probe)))
-    env['PYTHONPATH'] = f'{EXIT_PROBE}:{env["PYTHONPATH"]}'
+    env = probed(_mim_env(site, dict(os.environ, CUDA_VISIBLE_DEVICES='')),
+                 probe)
     mim = str(MIM) if MIM.exists() else shutil.which('mim')
     run = subprocess.run(
         [mim, 'train', 'higherhrnet_plugin', str(DEMO_CONFIG), '--launcher',
@@ -90,8 +89,8 @@ def test_mim_train_pytorch_launcher_two_cpu_processes(tmp_path):
     assert "'backend': 'gloo'" in log or 'gloo' in log
     # 4 images over 2 processes with batch 1: 2 iterations an epoch each
     assert 'Epoch(train) [1][2/2]' in log
-    assert {p.name: p.read_text() for p in probe.iterdir()} == {
-        'rank0': 'destroyed', 'rank1': 'destroyed'}
+    assert groups_at_exit(probe) == {'rank0': 'destroyed',
+                                     'rank1': 'destroyed'}
 
 
 @pytest.mark.skipif(not MIM.exists() and shutil.which('mim') is None,

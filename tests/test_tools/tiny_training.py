@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from free_port import free_port
-from repo_paths import DEMO_CONFIG, EXIT_PROBE, REPO
+from group_teardown import probed
+from repo_paths import DEMO_CONFIG, REPO
 
 
 def write_config(path: Path, data_root: Path, *, epochs: int = 2,
@@ -53,19 +54,18 @@ def run_tool(tool: str, *args, cwd: Path,
 
     With ``ranks`` > 1, ``ranks`` gloo processes (``torch.distributed.run``,
     ``--launcher pytorch``); each records at exit in ``cwd/exit_probe/``
-    whether it still held its process group (tests/exit_probe)."""
-    paths = [str(Path(__file__).parent), os.environ.get('PYTHONPATH', '')]
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
+    whether it still held its process group (``group_teardown``)."""
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='',
+               PYTHONPATH=os.pathsep.join(
+                   [str(Path(__file__).parent),
+                    os.environ.get('PYTHONPATH', '')]))
     command = [sys.executable, str(REPO / 'tools' / tool), *map(str, args)]
     if ranks > 1:
-        (cwd / 'exit_probe').mkdir()
-        env['EXIT_PROBE_DIR'] = str(cwd / 'exit_probe')
-        paths.insert(0, str(EXIT_PROBE))
+        env = probed(env, cwd / 'exit_probe')
         command[1:1] = ['-m', 'torch.distributed.run',
                         f'--nproc_per_node={ranks}',
                         f'--master_port={free_port()}']
         command.extend(['--launcher', 'pytorch'])
-    env['PYTHONPATH'] = os.pathsep.join(paths)
     return subprocess.run(command, env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=600)
 
